@@ -1,0 +1,40 @@
+# The two set-up commands of the README: `make run` and `make test`. Both install what is
+# missing (scripts/install-deps.sh) and build first.
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+CONFIG  ?= config/ibd-cds.yaml
+CMAKE_FLAGS ?=
+
+.PHONY: all deps configure build run test test-asan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Builds Release and serves on 127.0.0.1:8080 (config/ibd-cds.yaml); Ctrl-C stops it.
+run: build
+	$(BUILD)/bin/ibd-cds serve --config $(CONFIG)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The whole suite once more under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIBD_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+# Load benchmark with wrk against a Release server (a measurement, not a test).
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,57 @@
+// The rules: IbdModel + hook context + now -> Advice. Pure: the clock and the configuration
+// come in as arguments; no I/O. Every rule reports whether it fired and why (the trace), which
+// `ibd-cds evaluate --explain` prints and the tests read.
+// Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fhir/datetime.hpp"
+#include "mapping/advice.hpp"
+#include "mapping/model.hpp"
+#include "mapping/rule_set.hpp"
+
+namespace ibd::mapping {
+
+struct HookContext {
+  std::string hook;  // "patient-view", "order-select", "order-sign"
+};
+
+struct RuleTrace {
+  std::string rule_id;
+  bool ran = false;  // false when the rule is disabled or not for this hook
+  bool fired = false;
+  std::string why;  // one line: why it fired or did not
+};
+
+struct Evaluation {
+  std::vector<Advice> advice;
+  std::vector<RuleTrace> trace;
+};
+
+Evaluation evaluate(const IbdModel& model, const HookContext& context, const RuleSet& rules,
+                    fhir::TimePoint now);
+
+// --- shared by the rules (mapping/rules/*.cpp) ---
+
+enum class InflammationState { kActive, kIndeterminate, kInactive, kUnknown };
+
+struct InflammationAssessment {
+  InflammationState state = InflammationState::kUnknown;
+  std::vector<const Measurement*> evidence;  // the latest marker of each kind in its window
+  std::string explanation;                   // "calprotectin 480 µg/g on 2026-05-20 (≥ 250)"
+};
+
+InflammationAssessment assess_inflammation(const IbdModel& model, const InflammationConfig& config,
+                                           fhir::TimePoint now);
+
+// Evidence table rows and the "ignored" list for a card.
+EvidenceRow evidence_row(const Measurement& m);
+EvidenceRow evidence_row(const Therapy& t, fhir::TimePoint now);
+std::vector<std::string> ignored_lines(const IbdModel& model);
+std::string format_number(double value);  // "18", "0.5", "12.25"
+// "CRP 18 mg/L on 2026-05-20", with "(preliminary)" when it is.
+std::string describe(const Measurement& m);
+
+}  // namespace ibd::mapping

@@ -1,0 +1,315 @@
+#include "mapping/model.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "mapping/units.hpp"
+
+namespace ibd::mapping {
+namespace {
+
+using fhir::Json;
+
+bool one_of(const std::string& s, std::initializer_list<std::string_view> values) {
+  return std::find(values.begin(), values.end(), s) != values.end();
+}
+
+class Builder {
+ public:
+  Builder(const PatientData& data, const Terminology& terminology, const RuleSet& rules)
+      : data_(data), terminology_(terminology), rules_(rules) {
+    model_.patient_id = data.patient_id;
+    model_.missing = data.missing;
+    // Index resources by type/id so medicationReference can find a bundled Medication.
+    for (const SourcedResource& r : data.resources) {
+      const std::string* type = fhir::resource_type(r.resource);
+      const std::string* id = fhir::resource_id(r.resource);
+      if (type && id) by_ref_.emplace(*type + "/" + *id, &r.resource);
+    }
+  }
+
+  IbdModel build() && {
+    std::set<std::string> seen;
+    for (const SourcedResource& r : data_.resources) {
+      const std::string* type = fhir::resource_type(r.resource);
+      const std::string* id = fhir::resource_id(r.resource);
+      Provenance p{type ? *type : "", id ? *id : "", r.key};
+      if (type == nullptr) {
+        note(p, "resourceType", "not a FHIR resource (no resourceType)");
+        continue;
+      }
+      if (id == nullptr || id->empty()) {
+        p.id = "(no id)";
+      } else if (!seen.insert(p.reference()).second) {
+        continue;  // the same resource under two prefetch keys counts once
+      }
+      if (*type == "Patient") {
+        read_patient(r.resource, p);
+      } else if (*type == "Condition" || *type == "Observation" || *type == "MedicationStatement" ||
+                 *type == "MedicationRequest") {
+        if (!belongs_to_patient(r.resource, p)) continue;
+        if (*type == "Condition") read_condition(r.resource, p);
+        if (*type == "Observation") read_observation(r.resource, p);
+        if (*type == "MedicationStatement" || *type == "MedicationRequest")
+          read_medication(r.resource, p);
+      }
+    }
+    std::stable_sort(
+        model_.measurements.begin(), model_.measurements.end(),
+        [](const Measurement& a, const Measurement& b) { return b.effective < a.effective; });
+    auto rank = [&](const Diagnosis& d) {
+      for (std::size_t i = 0; i < rules_.diseases.size(); ++i)
+        if (rules_.diseases[i].name == d.disease) return i;
+      return rules_.diseases.size();
+    };
+    std::stable_sort(model_.diagnoses.begin(), model_.diagnoses.end(),
+                     [&](const Diagnosis& a, const Diagnosis& b) { return rank(a) < rank(b); });
+    return std::move(model_);
+  }
+
+ private:
+  void note(const Provenance& p, std::string path, std::string reason) {
+    model_.diagnostics.push_back(
+        {p, p.resource_type + (path.empty() ? "" : "." + path), std::move(reason)});
+  }
+
+  bool belongs_to_patient(const Json& resource, const Provenance& p) {
+    const Json* subject = resource.find("subject");
+    std::optional<fhir::Reference> ref = subject ? fhir::read_reference(*subject) : std::nullopt;
+    if (!ref) {
+      note(p, "subject", "no patient reference: cannot tell whose record it is");
+      return false;
+    }
+    if (ref->type != "Patient" || ref->id != data_.patient_id) {
+      note(p, "subject", "belongs to another patient");
+      return false;
+    }
+    return true;
+  }
+
+  void read_patient(const Json& r, const Provenance& p) {
+    if (p.id != data_.patient_id) {
+      note(p, "id", "a Patient other than the one in context");
+      return;
+    }
+    if (const std::string* bd = r.string_at("birthDate")) {
+      model_.birth_date = fhir::parse_date_time(*bd);
+      if (!model_.birth_date) note(p, "birthDate", "not a valid FHIR date");
+    }
+    if (const std::string* g = r.string_at("gender")) model_.sex = *g;
+  }
+
+  static std::optional<fhir::DateTime> date_of(const Json& r, std::string_view prefix) {
+    const std::string base(prefix);
+    for (const char* suffix : {"DateTime", "Instant"}) {
+      if (const std::string* s = r.string_at(base + suffix)) return fhir::parse_date_time(*s);
+    }
+    if (const Json* period = r.find(base + "Period")) {
+      if (const std::string* s = period->string_at("start")) return fhir::parse_date_time(*s);
+    }
+    return std::nullopt;
+  }
+
+  void read_condition(const Json& r, const Provenance& p) {
+    const fhir::CodeableConcept code =
+        read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    const DiseaseDef* disease = nullptr;
+    for (const DiseaseDef& d : rules_.diseases) {
+      if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
+        disease = &d;
+        break;
+      }
+    }
+    if (disease == nullptr) return;  // not an IBD diagnosis: not ours to judge
+    if (const Json* vs = r.find("verificationStatus")) {
+      for (const fhir::Coding& c : read_codeable_concept(*vs).codings) {
+        if (one_of(c.code, {"entered-in-error", "refuted"})) {
+          note(p, "verificationStatus", "verification status " + c.code);
+          return;
+        }
+      }
+    }
+    Diagnosis d{disease->name, disease->display, code.label(), date_of(r, "onset"), p};
+    if (!d.onset) {
+      if (const Json* age = r.find("onsetAge"); age && model_.birth_date) {
+        auto q = fhir::read_quantity(*age);
+        if (q && q->value && *q->value >= 0 && *q->value < 150 &&
+            (q->code == "a" || q->unit == "years" || q->unit == "a")) {
+          using namespace std::chrono;
+          const year_month_day born{model_.birth_date->day()};
+          fhir::DateTime onset = *model_.birth_date;
+          year_month_day at = born + years{static_cast<int>(*q->value)};
+          if (!at.ok()) at = at.year() / at.month() / last;  // born on 29 February
+          onset.start = sys_days{at};
+          onset.text = "age " + q->value_text;
+          d.onset = onset;
+        }
+      }
+    }
+    model_.diagnoses.push_back(std::move(d));
+  }
+
+  void read_observation(const Json& r, const Provenance& p) {
+    const fhir::CodeableConcept code =
+        read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    const LabDef* lab = nullptr;
+    for (const LabDef& l : rules_.labs) {
+      if (terminology_.match(l.valueset, code) != MatchKind::kNone) {
+        lab = &l;
+        break;
+      }
+    }
+    if (lab == nullptr) return;  // a test the rules do not use
+    Measurement m;
+    m.concept_id = lab->concept_id;
+    m.label = code.label().empty() ? lab->display : code.label();
+    m.source = p;
+    m.status = r.string_at("status") ? *r.string_at("status") : "";
+    if (!one_of(m.status, {"final", "amended", "corrected", "preliminary"})) {
+      note(p, "status",
+           m.status.empty() ? "no status" : "status " + m.status + ": not a usable result");
+      return;
+    }
+    auto effective = date_of(r, "effective");
+    if (!effective) {
+      note(p, "effective[x]", "no valid date: cannot tell how recent it is");
+      return;
+    }
+    m.effective = *effective;
+    if (const Json::Array* interps = r.array_at("interpretation"); interps && !interps->empty()) {
+      auto cc = read_codeable_concept(interps->front());
+      if (!cc.codings.empty()) m.interpretation = cc.codings.front().code;
+    }
+    if (const Json* vq = r.find("valueQuantity")) {
+      auto q = fhir::read_quantity(*vq);
+      if (!q || !q->value) {
+        note(p, "valueQuantity.value", "no numeric value");
+        return;
+      }
+      m.value_text = q->value_text;
+      m.comparator = q->comparator;
+      m.unit_text = !q->unit.empty() ? q->unit : q->code;
+      const std::string from = (q->system == fhir::kUcum && !q->code.empty()) ? q->code : q->unit;
+      if (!lab->unit.empty()) {
+        auto converted = convert_unit(*q->value, from, lab->unit);
+        if (!converted) {
+          note(p, "valueQuantity.unit",
+               "unit '" + from + "' cannot be converted to " + display_unit(lab->unit));
+          return;
+        }
+        m.value = converted;
+        m.unit = lab->unit;
+      }
+    } else if (const std::string* vs = r.string_at("valueString")) {
+      m.qualitative = *vs;
+      m.value_text = *vs;
+    } else if (const Json* vcc = r.find("valueCodeableConcept")) {
+      m.qualitative = read_codeable_concept(*vcc).label();
+      m.value_text = m.qualitative;
+    } else {
+      const Json* dar = r.find("dataAbsentReason");
+      note(p, "value[x]", dar ? "no value: " + read_codeable_concept(*dar).label() : "no value");
+      return;
+    }
+    if (m.value_text.empty()) {
+      note(p, "value[x]", "empty value");
+      return;
+    }
+    if (!lab->unit.empty() && !m.value && m.interpretation.empty()) {
+      note(p, "value[x]",
+           "a text result where a number in " + display_unit(lab->unit) + " is expected");
+      return;
+    }
+    model_.measurements.push_back(std::move(m));
+  }
+
+  fhir::CodeableConcept medication_concept(const Json& r, const Provenance& p) {
+    if (const Json* mcc = r.find("medicationCodeableConcept")) return read_codeable_concept(*mcc);
+    const Json* mref = r.find("medicationReference");
+    auto ref = mref ? fhir::read_reference(*mref) : std::nullopt;
+    if (!ref) {
+      note(p, "medication[x]", "no medication");
+      return {};
+    }
+    const Json* medication = nullptr;
+    if (ref->contained) {
+      if (const auto* contained = r.array_at("contained")) {
+        for (const Json& c : *contained)
+          if (c.string_at("id") && *c.string_at("id") == ref->id) medication = &c;
+      }
+    } else if (auto it = by_ref_.find(ref->type + "/" + ref->id); it != by_ref_.end()) {
+      medication = it->second;
+    }
+    fhir::CodeableConcept out;
+    if (medication != nullptr && medication->find("code"))
+      out = read_codeable_concept(*medication->find("code"));
+    if (out.codings.empty() && out.text.empty()) {
+      if (const std::string* display = mref->string_at("display")) out.text = *display;
+    }
+    if (out.codings.empty() && out.text.empty())
+      note(p, "medicationReference", "the referenced Medication is not in the data");
+    return out;
+  }
+
+  void read_medication(const Json& r, const Provenance& p) {
+    const fhir::CodeableConcept concept_id = medication_concept(r, p);
+    const DrugDef* drug = nullptr;
+    for (const DrugDef& d : rules_.drugs) {
+      if (terminology_.match(d.valueset, concept_id) != MatchKind::kNone) {
+        drug = &d;
+        break;
+      }
+    }
+    if (drug == nullptr) return;  // not a drug the rules know
+    Therapy t;
+    t.drug = drug->name;
+    t.drug_class = drug->drug_class;
+    t.label = concept_id.label();
+    t.source = p;
+    t.status = r.string_at("status") ? *r.string_at("status") : "";
+    if (one_of(t.status,
+               {"entered-in-error", "not-taken", "cancelled", "revoked", "unknown", ""})) {
+      note(p, "status",
+           t.status.empty() ? "no status" : "status " + t.status + ": not therapy the patient had");
+      return;
+    }
+    if (p.resource_type == "MedicationStatement") {
+      t.start = date_of(r, "effective");
+      if (const Json* period = r.find("effectivePeriod")) {
+        if (const std::string* end = period->string_at("end")) t.end = fhir::parse_date_time(*end);
+      }
+    } else {
+      const std::string* intent = r.string_at("intent");
+      if (intent && one_of(*intent, {"proposal", "plan"})) {
+        note(p, "intent", "intent " + *intent + ": not an order the patient is on");
+        return;
+      }
+      if (const std::string* authored = r.string_at("authoredOn"))
+        t.start = fhir::parse_date_time(*authored);
+    }
+    if (!t.start) note(p, "effective[x]", "no start date: time on the drug is unknown");
+    model_.therapies.push_back(std::move(t));
+  }
+
+  const PatientData& data_;
+  const Terminology& terminology_;
+  const RuleSet& rules_;
+  IbdModel model_;
+  std::map<std::string, const Json*> by_ref_;
+};
+
+}  // namespace
+
+bool Therapy::current() const { return !proposed && status == "active"; }
+
+const Diagnosis* IbdModel::primary_diagnosis() const {
+  return diagnoses.empty() ? nullptr : &diagnoses.front();
+}
+
+IbdModel build_model(const PatientData& data, const Terminology& terminology,
+                     const RuleSet& rules) {
+  return Builder(data, terminology, rules).build();
+}
+
+}  // namespace ibd::mapping

@@ -1,0 +1,85 @@
+// The IBD model: one clinical picture of the patient built from FHIR resources.
+//
+// Every fact keeps its provenance (resource type and id, the prefetch key it came under) and
+// the value as recorded next to the value as converted. What the mapper could not use is kept
+// as a Diagnostic with the element path and a reason, so a card can say what it ignored.
+// build_model() is pure: no clock, no I/O; same input, same model. Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fhir/datetime.hpp"
+#include "mapping/patient_data.hpp"
+#include "mapping/rule_set.hpp"
+#include "mapping/terminology.hpp"
+
+namespace ibd::mapping {
+
+struct Provenance {
+  std::string resource_type;
+  std::string id;
+  std::string key;  // prefetch key
+  std::string reference() const { return resource_type + "/" + id; }
+};
+
+struct Measurement {
+  std::string concept_id;  // LabDef::concept_id
+  std::string label;       // test name as recorded (or the lab's display)
+  fhir::DateTime effective;
+  std::string value_text;       // as recorded: "1.8"
+  std::string unit_text;        // as recorded: "mg/dL"
+  std::string comparator;       // "<", ">", ... or ""
+  std::optional<double> value;  // converted to `unit`; nullopt for qualitative results
+  std::string unit;             // LabDef::unit
+  std::string qualitative;      // valueString / valueCodeableConcept label, e.g. "Detected"
+  std::string interpretation;   // first interpretation code, e.g. "POS", "H"
+  std::string status;           // Observation.status
+  Provenance source;
+  bool preliminary() const { return status == "preliminary"; }
+};
+
+struct Therapy {
+  std::string drug;        // DrugDef::name
+  std::string drug_class;  // DrugDef::drug_class
+  std::string label;       // as recorded: "Inflectra 100 MG Injection"
+  std::string status;      // MedicationStatement / MedicationRequest status
+  std::optional<fhir::DateTime> start;
+  std::optional<fhir::DateTime> end;
+  bool proposed = false;  // a draft order from the hook context, not current therapy
+  Provenance source;
+  bool current() const;  // counts as therapy the patient is on now
+};
+
+struct Diagnosis {
+  std::string disease;  // DiseaseDef::name
+  std::string display;  // DiseaseDef::display
+  std::string label;    // as recorded
+  std::optional<fhir::DateTime> onset;
+  Provenance source;
+};
+
+struct Diagnostic {
+  Provenance source;
+  std::string path;    // "Observation.valueQuantity.unit"
+  std::string reason;  // "unit 'mmol/L' cannot be converted to mg/L"
+};
+
+struct IbdModel {
+  std::string patient_id;
+  std::optional<fhir::DateTime> birth_date;
+  std::string sex;
+  std::vector<Diagnosis> diagnoses;
+  std::vector<Therapy> therapies;
+  std::vector<Measurement> measurements;  // newest first
+  std::vector<Diagnostic> diagnostics;    // what was ignored, and why
+  std::vector<MissingSource> missing;     // sources that could not be read
+
+  // The disease the model settles on: Crohn's over UC over IBD-U when several are coded.
+  const Diagnosis* primary_diagnosis() const;
+};
+
+IbdModel build_model(const PatientData& data, const Terminology& terminology, const RuleSet& rules);
+
+}  // namespace ibd::mapping

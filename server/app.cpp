@@ -1,0 +1,70 @@
+#include "server/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace ibd::server {
+
+fhir::TimePoint system_now() {
+  return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+bool is_json_content_type(std::string_view value) {
+  const auto semi = value.find(';');
+  std::string_view type = value.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json";
+  return type.size() == kJson.size() &&
+         std::equal(type.begin(), type.end(), kJson.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
+
+void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine, Clock clock) {
+  router.add("GET", "/cds-services", [engine](const Request&, const PathParams&) {
+    return Response::json(200, engine->catalog().discovery());
+  });
+
+  router.add(
+      "POST", "/cds-services/{id}",
+      [engine, clock](const Request& request, const PathParams& params) {
+        const std::string& id = params.at("id");
+        if (engine->catalog().find(id) == nullptr)
+          return Response::error(ErrorKind::kNotFound, "no CDS service with that id");
+        const std::string* content_type = request.header("Content-Type");
+        if (content_type == nullptr || !is_json_content_type(*content_type))
+          return Response::error(ErrorKind::kUnsupportedMediaType,
+                                 "send the hook request as application/json");
+        const auto started = std::chrono::steady_clock::now();
+        auto result = engine->call(id, request.body, clock());
+        const auto ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
+        if (!result) {
+          // The message describes the sender's input; it never holds a token or a patient id.
+          spdlog::info("hook service={} status={} error=\"{}\" eval_ms={:.2f}", id,
+                       http_status(result.error().kind), result.error().message, ms);
+          return Response::error(result.error());
+        }
+        std::string rules;
+        for (const auto& a : result->evaluation.advice)
+          rules += (rules.empty() ? "" : ",") + a.rule_id;
+        spdlog::info("hook service={} status=200 cards={} rules=[{}] missing={} eval_ms={:.2f}", id,
+                     result->evaluation.advice.size(), rules, result->model.missing.size(), ms);
+        return Response::json(200, result->response);
+      });
+
+  router.add("GET", "/health", [engine](const Request&, const PathParams&) {
+    fhir::Json body = fhir::Json::object();
+    body.set("status", fhir::Json::string("ok"));
+    body.set("ruleSetVersion", fhir::Json::string(engine->config().rules.version));
+    body.set("services",
+             fhir::Json::number(static_cast<std::int64_t>(engine->catalog().services().size())));
+    return Response::json(200, body);
+  });
+}
+
+}  // namespace ibd::server

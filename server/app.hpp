@@ -1,0 +1,29 @@
+// The application's routes: discovery, the CDS services, health. Thin handlers: each parses,
+// calls the engine, serialises. No Beast here; the listener is http_server.
+// Thread-safe: handlers share only immutable state.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "fhir/datetime.hpp"
+#include "hooks/engine.hpp"
+#include "server/router.hpp"
+
+namespace ibd::server {
+
+using Clock = std::function<fhir::TimePoint()>;
+fhir::TimePoint system_now();
+
+// Routes:
+//   GET  /cds-services        discovery document
+//   POST /cds-services/{id}   a hook call (application/json); 404 unknown id, 415 other
+//                             content types, 400 invalid request, 412 required data missing
+//   GET  /health              {"status":"ok", ...}
+void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine,
+                Clock clock = system_now);
+
+// True for "application/json" with or without parameters (charset), any letter case.
+bool is_json_content_type(std::string_view value);
+
+}  // namespace ibd::server

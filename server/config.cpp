@@ -1,0 +1,430 @@
+#include "server/config.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "fhir/json.hpp"
+
+namespace ibd::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ConfigError {
+  std::string message;
+};
+
+// Where a node is, for messages: "file:line:column".
+class Source {
+ public:
+  explicit Source(std::string file) : file_(std::move(file)) {}
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
+                         const std::string& what) const {
+    std::ostringstream out;
+    out << file_;
+    if (node.IsDefined() && node.Mark().line >= 0)
+      out << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1;
+    out << ": " << (path.empty() ? "" : path + ": ") << what;
+    throw ConfigError{out.str()};
+  }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+// A YAML mapping read strictly: every key must be taken, or done() names the stray one.
+class Map {
+ public:
+  Map(const Source& src, YAML::Node node, std::string path)
+      : src_(src), node_(std::move(node)), path_(std::move(path)) {
+    if (node_.IsNull() || !node_.IsDefined()) {
+      node_ = YAML::Node(YAML::NodeType::Map);
+    } else if (!node_.IsMap()) {
+      src_.fail(node_, path_, "expected a mapping of keys to values");
+    }
+  }
+
+  YAML::Node take(const std::string& key) {
+    taken_.insert(key);
+    return node_[key];
+  }
+  bool has(const std::string& key) const { return node_[key].IsDefined(); }
+  std::string sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  std::string string(const std::string& key, std::optional<std::string> fallback = std::nullopt) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined()) {
+      if (fallback) return *fallback;
+      src_.fail(node_, sub(key), "is required");
+    }
+    if (n.IsNull()) return "";
+    if (!n.IsScalar()) src_.fail(n, sub(key), "expected text");
+    return n.Scalar();
+  }
+
+  long long integer(const std::string& key, long long fallback, long long min, long long max) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined()) return fallback;
+    long long v = 0;
+    const std::string& s = n.IsScalar() ? n.Scalar() : std::string();
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (!n.IsScalar() || ec != std::errc() || ptr != s.data() + s.size())
+      src_.fail(n, sub(key), "expected a whole number");
+    if (v < min || v > max)
+      src_.fail(n, sub(key),
+                "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+  }
+
+  std::optional<double> number(const std::string& key, double min, double max) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+    double v = 0;
+    const std::string& s = n.IsScalar() ? n.Scalar() : std::string();
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (!n.IsScalar() || ec != std::errc() || ptr != s.data() + s.size())
+      src_.fail(n, sub(key), "expected a number");
+    if (v < min || v > max)
+      src_.fail(n, sub(key),
+                "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+  }
+
+  bool boolean(const std::string& key, bool fallback) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined()) return fallback;
+    if (n.IsScalar() && (n.Scalar() == "true" || n.Scalar() == "false"))
+      return n.Scalar() == "true";
+    src_.fail(n, sub(key), "expected true or false");
+  }
+
+  std::vector<YAML::Node> list(const std::string& key, bool required) {
+    YAML::Node n = take(key);
+    if (!n.IsDefined() || n.IsNull()) {
+      if (required) src_.fail(node_, sub(key), "is required");
+      return {};
+    }
+    if (!n.IsSequence()) src_.fail(n, sub(key), "expected a list");
+    return {n.begin(), n.end()};
+  }
+
+  std::vector<std::string> strings(const std::string& key) {
+    std::vector<std::string> out;
+    for (const YAML::Node& n : list(key, false)) {
+      if (!n.IsScalar()) src_.fail(n, sub(key), "expected a list of text values");
+      out.push_back(n.Scalar());
+    }
+    return out;
+  }
+
+  void done() const {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (!taken_.contains(key)) src_.fail(it->first, sub(key), "unknown key");
+    }
+  }
+
+  const Source& source() const { return src_; }
+  const YAML::Node& node() const { return node_; }
+
+ private:
+  const Source& src_;
+  YAML::Node node_;
+  std::string path_;
+  std::set<std::string> taken_;
+};
+
+YAML::Node load_yaml(const fs::path& file) {
+  try {
+    return YAML::LoadFile(file.string());
+  } catch (const YAML::BadFile&) {
+    throw ConfigError{file.string() + ": cannot read the file"};
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError{file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
+                      std::to_string(e.mark.column + 1) + ": " + e.msg};
+  }
+}
+
+fs::path resolve(const fs::path& base_file, const std::string& path) {
+  fs::path p(path);
+  return p.is_absolute() ? p : base_file.parent_path() / p;
+}
+
+const std::set<std::string> kHooks{"patient-view", "order-select", "order-sign"};
+
+mapping::RuleMeta read_meta(Map& m, const std::string& id) {
+  mapping::RuleMeta meta;
+  meta.id = id;
+  meta.version = m.string("version");
+  meta.enabled = m.boolean("enabled", true);
+  meta.hooks = m.strings("hooks");
+  for (const auto& h : meta.hooks)
+    if (!kHooks.contains(h))
+      m.source().fail(m.node()["hooks"], m.sub("hooks"), "unknown hook '" + h + "'");
+  Map source(m.source(), m.take("source"), m.sub("source"));
+  meta.source.label = source.string("label");
+  meta.source.url = source.string("url", "");
+  if (source.has("topic")) {
+    Map topic(m.source(), source.take("topic"), source.sub("topic"));
+    meta.source.topic = {topic.string("system"), topic.string("code"), topic.string("display", "")};
+    topic.done();
+  }
+  source.done();
+  for (const YAML::Node& n : m.list("override_reasons", false)) {
+    Map r(m.source(), n, m.sub("override_reasons"));
+    meta.override_reasons.push_back({r.string("code"), r.string("display")});
+    r.done();
+  }
+  return meta;
+}
+
+mapping::RuleSet read_rules(const fs::path& file) {
+  const Source src(file.string());
+  Map top(src, load_yaml(file), "");
+  mapping::RuleSet rules;
+  rules.version = top.string("version");
+  rules.override_reason_system = top.string("override_reason_system");
+  for (const YAML::Node& n : top.list("diseases", true)) {
+    Map d(src, n, "diseases");
+    rules.diseases.push_back({d.string("name"), d.string("valueset"), d.string("display")});
+    d.done();
+  }
+  for (const YAML::Node& n : top.list("labs", true)) {
+    Map l(src, n, "labs");
+    mapping::LabDef lab{l.string("concept"), l.string("valueset"), l.string("unit", ""),
+                        l.string("display"), std::nullopt};
+    if (l.has("order_code")) {
+      Map c(src, l.take("order_code"), "labs.order_code");
+      lab.order_code = fhir::Coding{c.string("system"), c.string("code"), c.string("display", "")};
+      c.done();
+    }
+    if (rules.lab(lab.concept_id) != nullptr)
+      src.fail(n, "labs", "concept '" + lab.concept_id + "' is listed twice");
+    rules.labs.push_back(std::move(lab));
+    l.done();
+  }
+  for (const YAML::Node& n : top.list("drugs", true)) {
+    Map d(src, n, "drugs");
+    mapping::DrugDef drug{d.string("name"),         d.string("class"),
+                          d.string("valueset"),     d.string("level", ""),
+                          d.string("antibody", ""), d.number("level_target", 0.0, 1e6)};
+    for (const std::string* lab : {&drug.level_concept, &drug.antibody_concept})
+      if (!lab->empty() && rules.lab(*lab) == nullptr)
+        src.fail(n, "drugs", "unknown lab concept '" + *lab + "'");
+    rules.drugs.push_back(std::move(drug));
+    d.done();
+  }
+  {
+    Map i(src, top.take("inflammation"), "inflammation");
+    auto& c = rules.inflammation;
+    c.calprotectin_active = i.number("calprotectin_active", 0, 1e5).value_or(c.calprotectin_active);
+    c.calprotectin_normal = i.number("calprotectin_normal", 0, 1e5).value_or(c.calprotectin_normal);
+    c.crp_active = i.number("crp_active", 0, 1e4).value_or(c.crp_active);
+    c.marker_window_days =
+        static_cast<int>(i.integer("marker_window_days", c.marker_window_days, 1, 3650));
+    c.crp_window_days = static_cast<int>(i.integer("crp_window_days", c.crp_window_days, 1, 3650));
+    if (c.calprotectin_normal > c.calprotectin_active)
+      src.fail(i.node(), "inflammation", "calprotectin_normal must not exceed calprotectin_active");
+    i.done();
+  }
+  Map rule_map(src, top.take("rules"), "rules");
+  {
+    Map r(src, rule_map.take("tdm-reactive"), "rules.tdm-reactive");
+    auto& c = rules.tdm_reactive;
+    c.meta = read_meta(r, "tdm-reactive");
+    c.induction_weeks = static_cast<int>(r.integer("induction_weeks", c.induction_weeks, 0, 520));
+    c.level_window_days =
+        static_cast<int>(r.integer("level_window_days", c.level_window_days, 1, 3650));
+    c.drug_classes = r.strings("drug_classes");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("data-incomplete"), "rules.data-incomplete");
+    rules.data_incomplete.meta = read_meta(r, "data-incomplete");
+    r.done();
+  }
+  rule_map.done();
+  top.done();
+  return rules;
+}
+
+mapping::Terminology read_valuesets(const fs::path& dir, mapping::RuleSet& rules) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw ConfigError{dir.string() + ": value set folder not found"};
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file() && entry.path().extension() == ".json")
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::vector<fhir::Json> sets;
+  for (const fs::path& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto json = fhir::parse_json(text.str());
+    if (!json) throw ConfigError{f.string() + ": " + json.error().to_string()};
+    sets.push_back(std::move(*json));
+  }
+  auto terminology = mapping::Terminology::from_valuesets(sets);
+  if (!terminology) throw ConfigError{dir.string() + ": " + terminology.error()};
+  auto require = [&](const std::string& id, const std::string& who) {
+    if (terminology->find(id) == nullptr)
+      throw ConfigError{"rules: " + who + " names value set '" + id + "', which is not in " +
+                        dir.string()};
+  };
+  for (const auto& d : rules.diseases) require(d.valueset, "disease " + d.name);
+  for (const auto& d : rules.drugs) require(d.valueset, "drug " + d.name);
+  for (auto& l : rules.labs) {
+    require(l.valueset, "lab " + l.concept_id);
+    const auto* vs = terminology->find(l.valueset);
+    if (!l.order_code && !vs->codes.empty()) l.order_code = vs->codes.front();
+  }
+  return std::move(*terminology);
+}
+
+hooks::Catalog read_services(Map& top, const std::string& rule_set_version) {
+  std::vector<hooks::ServiceDef> services;
+  for (const YAML::Node& n : top.list("services", true)) {
+    Map s(top.source(), n, "services");
+    hooks::ServiceDef def;
+    def.id = s.string("id");
+    def.hook = s.string("hook");
+    if (!kHooks.contains(def.hook))
+      top.source().fail(n["hook"], "services.hook", "unknown hook '" + def.hook + "'");
+    if (def.id.empty() || def.id.find_first_of("/?#% ") != std::string::npos)
+      top.source().fail(n["id"], "services.id",
+                        "must be non-empty with no '/', '?', '#', '%' or spaces");
+    for (const auto& other : services)
+      if (other.id == def.id)
+        top.source().fail(n["id"], "services.id", "'" + def.id + "' is used twice");
+    def.title = s.string("title");
+    def.description = s.string("description");
+    for (const YAML::Node& p : s.list("prefetch", false)) {
+      Map pm(top.source(), p, "services.prefetch");
+      def.prefetch.push_back({pm.string("key"), pm.string("query"), pm.string("description"),
+                              pm.boolean("required", false)});
+      pm.done();
+    }
+    s.done();
+    services.push_back(std::move(def));
+  }
+  return hooks::Catalog(std::move(services), rule_set_version);
+}
+
+ServerSection read_server(Map& top) {
+  ServerSection s;
+  Map m(top.source(), top.take("server"), "server");
+  auto listen = parse_listen(m.string("listen", "127.0.0.1:8080"));
+  if (!listen) top.source().fail(m.node()["listen"], "server.listen", listen.error());
+  s.listen = *listen;
+  s.threads = static_cast<unsigned>(m.integer("threads", 0, 0, 256));
+  s.body_limit_bytes =
+      static_cast<std::size_t>(m.integer("body_limit_bytes", 1 << 20, 1024, 64 << 20));
+  s.header_limit_bytes =
+      static_cast<std::size_t>(m.integer("header_limit_bytes", 16 << 10, 1024, 1 << 20));
+  auto ms = [&](const char* key, std::chrono::milliseconds d) {
+    return std::chrono::milliseconds(m.integer(key, d.count(), 1, 3'600'000));
+  };
+  s.read_timeout = ms("read_timeout_ms", s.read_timeout);
+  s.write_timeout = ms("write_timeout_ms", s.write_timeout);
+  s.idle_timeout = ms("idle_timeout_ms", s.idle_timeout);
+  s.shutdown_grace = ms("shutdown_grace_ms", s.shutdown_grace);
+  m.done();
+  return s;
+}
+
+}  // namespace
+
+std::expected<ListenAddress, std::string> parse_listen(const std::string& text) {
+  ListenAddress out;
+  std::string port;
+  if (text.starts_with("[")) {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return std::unexpected("expected [IPv6]:PORT");
+    out.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0)
+      return std::unexpected("expected HOST:PORT, e.g. 127.0.0.1:8080");
+    out.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+    if (out.host.find(':') != std::string::npos)
+      return std::unexpected("write an IPv6 address as [ADDRESS]:PORT");
+  }
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || value > 65535)
+    return std::unexpected("the port must be a number from 0 to 65535");
+  out.port = static_cast<std::uint16_t>(value);
+  if (out.host.empty()) return std::unexpected("the host is empty");
+  return out;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+std::expected<AppConfig, std::string> load_config(const std::filesystem::path& file) {
+  try {
+    const Source src(file.string());
+    Map top(src, load_yaml(file), "");
+    AppConfig cfg;
+    cfg.file = file;
+    cfg.server = read_server(top);
+    {
+      Map auth(src, top.take("auth"), "auth");
+      cfg.auth_enabled = auth.boolean("enabled", true);
+      auth.done();
+    }
+    if (cfg.auth_enabled)
+      src.fail(top.node()["auth"], "auth.enabled",
+               "JWT authentication is not built yet; set it to false (the server then binds "
+               "loopback only)");
+    {
+      Map logging(src, top.take("logging"), "logging");
+      cfg.log_level = logging.string("level", "info");
+      static const std::set<std::string> kLevels{"trace", "debug", "info", "warn", "error", "off"};
+      if (!kLevels.contains(cfg.log_level))
+        src.fail(top.node()["logging"], "logging.level",
+                 "one of trace, debug, info, warn, error, off");
+      logging.done();
+    }
+    auto engine = std::make_shared<hooks::EngineConfig>();
+    {
+      Map cards(src, top.take("cards"), "cards");
+      engine->style.smart_app_url = cards.string("smart_app_url", "");
+      cards.done();
+    }
+    engine->json.max_depth = static_cast<std::size_t>(top.integer("max_json_depth", 64, 8, 512));
+    const fs::path rules_file = resolve(file, top.string("rules_file"));
+    const fs::path valuesets_dir = resolve(file, top.string("valuesets_dir"));
+    engine->catalog = read_services(top, "");  // version filled in below, once the rules are read
+    top.done();
+    engine->rules = read_rules(rules_file);
+    engine->terminology = read_valuesets(valuesets_dir, engine->rules);
+    engine->catalog = hooks::Catalog(engine->catalog.services(), engine->rules.version);
+    engine->style.make_uuid = hooks::random_uuid;
+    cfg.engine = std::move(engine);
+    return cfg;
+  } catch (const ConfigError& e) {
+    return std::unexpected(e.message);
+  } catch (const YAML::Exception& e) {
+    return std::unexpected(file.string() + ": " + e.what());
+  }
+}
+
+}  // namespace ibd::config

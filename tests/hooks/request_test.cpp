@@ -1,0 +1,198 @@
+#include "hooks/request.hpp"
+
+#include <gtest/gtest.h>
+
+#include "hooks/prefetch.hpp"
+
+namespace ibd::hooks {
+namespace {
+
+fhir::Json parse(const std::string& s) { return *fhir::parse_json(s); }
+
+ServiceDef service(const std::string& hook = "patient-view") {
+  return {"svc",
+          hook,
+          "t",
+          "d",
+          {{"patient", "Patient/{{context.patientId}}", "the patient", true},
+           {"obs", "Observation?patient={{context.patientId}}&code=http://loinc.org|1988-5", "labs",
+            false},
+           {"me", "Practitioner/{{userPractitionerId}}", "the user", false}}};
+}
+
+const char* kValid =
+    R"({"hook":"patient-view","hookInstance":"abc","context":{"userId":"Practitioner/7","patientId":"p1"}})";
+
+std::string error_of(const std::string& body, const std::string& hook = "patient-view") {
+  auto r = parse_request(parse(body), service(hook));
+  return r ? "" : r.error().message;
+}
+
+TEST(Request, AcceptsAMinimalPatientView) {
+  auto r = parse_request(parse(kValid), service());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->patient_id, "p1");
+  EXPECT_EQ(r->user_id, "Practitioner/7");
+  EXPECT_TRUE(r->prefetch.empty());
+}
+
+TEST(Request, NamesTheFaultyElement) {
+  EXPECT_EQ(error_of(R"([])"), "the request body must be a JSON object");
+  EXPECT_EQ(error_of(R"({"hookInstance":"a","context":{}})"), "hook is required");
+  EXPECT_NE(
+      error_of(R"({"hook":"order-sign","hookInstance":"a","context":{}})").find("does not match"),
+      std::string::npos);
+  EXPECT_EQ(error_of(R"({"hook":"patient-view","context":{}})"), "hookInstance is required");
+  EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":7,"context":{}})"),
+            "hookInstance must be a non-empty string");
+  EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":"a"})"), "context is required");
+  EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u"}})"),
+            "context.patientId is required");
+  EXPECT_EQ(
+      error_of(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p","encounterId":5}})"),
+      "context.encounterId must be a string");
+  EXPECT_EQ(
+      error_of(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p"},"prefetch":[]})"),
+      "prefetch must be an object");
+  EXPECT_EQ(
+      error_of(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p"},"prefetch":{"x":5}})"),
+      "prefetch.x must be a FHIR resource or null");
+  EXPECT_EQ(
+      error_of(
+          R"({"hook":"patient-view","hookInstance":"a","fhirServer":"ftp://x","context":{"userId":"u","patientId":"p"}})"),
+      "fhirServer must be an absolute http(s) URL");
+}
+
+TEST(Request, FhirAuthorizationNeedsFhirServerAndAllFields) {
+  const std::string auth =
+      R"("fhirAuthorization":{"access_token":"SECRET-TOKEN","token_type":"Bearer","expires_in":300,"scope":"patient/*.read","subject":"cds"})";
+  EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":"a",)" + auth +
+                     R"(,"context":{"userId":"u","patientId":"p"}})"),
+            "fhirServer is required when fhirAuthorization is given");
+  auto ok = parse_request(
+      parse(R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://ehr/fhir",)" + auth +
+            R"(,"context":{"userId":"u","patientId":"p"}})"),
+      service());
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->fhir_authorization->access_token, "SECRET-TOKEN");
+  const std::string bad_type =
+      R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://e","fhirAuthorization":{"access_token":"t","token_type":"MAC","expires_in":1,"scope":"s","subject":"x"},"context":{"userId":"u","patientId":"p"}})";
+  const std::string message = error_of(bad_type);
+  EXPECT_EQ(message, "fhirAuthorization.token_type must be \"Bearer\"");
+  // The token never appears in an error message.
+  const std::string no_scope =
+      R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://e","fhirAuthorization":{"access_token":"SECRET-TOKEN","token_type":"Bearer","expires_in":1,"subject":"x"},"context":{"userId":"u","patientId":"p"}})";
+  EXPECT_EQ(error_of(no_scope).find("SECRET"), std::string::npos);
+}
+
+TEST(Request, OrderHooksNeedDraftOrders) {
+  const std::string base =
+      R"({"hook":"order-select","hookInstance":"a","context":{"userId":"u","patientId":"p")";
+  EXPECT_EQ(error_of(base + "}}", "order-select"),
+            "context.selections is required and must be an array");
+  EXPECT_EQ(error_of(base + R"(,"selections":["MedicationRequest/1"]}})", "order-select"),
+            "context.draftOrders is required");
+  EXPECT_EQ(error_of(base + R"(,"selections":[],"draftOrders":{"resourceType":"Patient"}}})",
+                     "order-select"),
+            "context.draftOrders must be a FHIR Bundle");
+  EXPECT_EQ(
+      error_of(
+          base +
+              R"(,"selections":["MedicationRequest/1"],"draftOrders":{"resourceType":"Bundle"}}})",
+          "order-select"),
+      "");
+}
+
+TEST(Prefetch, RendersTokensAndEncodesValues) {
+  auto r = parse_request(
+      parse(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/7","patientId":"p 1&x"}})"),
+      service());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*render_template("Patient/{{context.patientId}}", *r), "Patient/p%201%26x");
+  EXPECT_EQ(*render_template("Practitioner/{{userPractitionerId}}", *r), "Practitioner/7");
+  EXPECT_FALSE(render_template("Encounter/{{context.encounterId}}", *r));
+  EXPECT_FALSE(render_template("PractitionerRole/{{userPractitionerRoleId}}", *r));
+  EXPECT_FALSE(render_template("x/{{context.patientId", *r));
+}
+
+TEST(Prefetch, PlansAbsentAndOperationOutcomeKeysOnly) {
+  auto r = parse_request(
+      parse(R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://ehr/fhir",
+      "context":{"userId":"Practitioner/7","patientId":"p1"},
+      "prefetch":{"patient":{"resourceType":"Patient","id":"p1"},"obs":{"resourceType":"OperationOutcome","issue":[]}}})"),
+      service());
+  ASSERT_TRUE(r);
+  auto plan = plan_prefetch(*r, service());
+  ASSERT_EQ(plan.needs.size(), 2u);
+  EXPECT_EQ(plan.needs[0].key, "obs");
+  EXPECT_EQ(plan.needs[0].query, "Observation?patient=p1&code=http://loinc.org|1988-5");
+  EXPECT_EQ(plan.needs[1].key, "me");
+  EXPECT_EQ(plan.needs[1].query, "Practitioner/7");
+}
+
+TEST(Prefetch, NullMeansNoDataAndIsNotFetched) {
+  auto r = parse_request(
+      parse(R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://ehr/fhir",
+      "context":{"userId":"Practitioner/7","patientId":"p1"},
+      "prefetch":{"patient":{"resourceType":"Patient","id":"p1"},"obs":null,"me":null}})"),
+      service());
+  ASSERT_TRUE(r);
+  auto plan = plan_prefetch(*r, service());
+  EXPECT_TRUE(plan.needs.empty());
+  auto data = assemble_patient_data(*r, service(), plan, {});
+  ASSERT_TRUE(data);
+  EXPECT_TRUE(data->missing.empty());
+  EXPECT_EQ(data->resources.size(), 1u);
+}
+
+TEST(Prefetch, RequiredPatientMissingIs412WithOperationOutcome) {
+  auto r = parse_request(parse(kValid), service());
+  ASSERT_TRUE(r);
+  auto plan = plan_prefetch(*r, service());
+  auto data = assemble_patient_data(*r, service(), plan, {});
+  ASSERT_FALSE(data);
+  EXPECT_EQ(data.error().kind, ErrorKind::kPreconditionFailed);
+  ASSERT_TRUE(data.error().resource);
+  EXPECT_EQ(*data.error().resource->string_at("resourceType"), "OperationOutcome");
+}
+
+TEST(Prefetch, APatientOtherThanTheContextDoesNotCount) {
+  auto r = parse_request(
+      parse(R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p1"},
+      "prefetch":{"patient":{"resourceType":"Patient","id":"p2"}}})"),
+      service());
+  ASSERT_TRUE(r);
+  auto data = assemble_patient_data(*r, service(), plan_prefetch(*r, service()), {});
+  ASSERT_FALSE(data);
+  EXPECT_EQ(data.error().kind, ErrorKind::kPreconditionFailed);
+}
+
+TEST(Prefetch, BundlesAreUnpackedAndFailedFetchesReported) {
+  auto r = parse_request(
+      parse(R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://ehr/fhir",
+      "context":{"userId":"Practitioner/7","patientId":"p1"},
+      "prefetch":{"patient":{"resourceType":"Patient","id":"p1"}}})"),
+      service());
+  ASSERT_TRUE(r);
+  auto plan = plan_prefetch(*r, service());
+  std::vector<FetchResult> fetched{
+      {"obs", parse(R"({"resourceType":"Bundle","type":"searchset","entry":[
+          {"resource":{"resourceType":"Observation","id":"o1"}},
+          {"resource":{"resourceType":"OperationOutcome"},"search":{"mode":"outcome"}}]})"),
+       ""},
+      {"me", std::nullopt, "the FHIR server answered 503"}};
+  auto data = assemble_patient_data(*r, service(), plan, fetched);
+  ASSERT_TRUE(data);
+  ASSERT_EQ(data->resources.size(), 2u);
+  EXPECT_EQ(*data->resources[0].resource.string_at("resourceType"), "Patient");
+  ASSERT_EQ(data->missing.size(), 1u);
+  EXPECT_EQ(data->missing[0].key, "me");
+  EXPECT_EQ(data->missing[0].reason, "the FHIR server answered 503");
+}
+
+}  // namespace
+}  // namespace ibd::hooks
