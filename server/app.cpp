@@ -24,8 +24,12 @@ bool is_json_content_type(std::string_view value) {
 }
 
 void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine, Clock clock) {
-  router.add("GET", "/cds-services", [engine](const Request&, const PathParams&) {
-    return Response::json(200, engine->catalog().discovery());
+  // The discovery document never changes while the server runs: render it once.
+  const std::string discovery = engine->catalog().discovery().dump();
+  router.add("GET", "/cds-services", [discovery](const Request&, const PathParams&) {
+    Response r;
+    r.body = discovery;
+    return r;
   });
 
   router.add(

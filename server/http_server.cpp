@@ -25,12 +25,21 @@
 #include <utility>
 #include <vector>
 
+#include "server/http_framing.hpp"
+
 namespace ibd::server {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+using framing::answer_for_read_error;
+using framing::bad_request;
+using framing::framing_problem;
+using framing::is_unsafe_header;
+using framing::loggable_path;
+using framing::Parser;
+using framing::too_large;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -45,92 +54,6 @@ constexpr std::size_t kBufferSlack = 8 * 1024;
 constexpr std::chrono::milliseconds kLingerTime{500};
 constexpr std::size_t kLingerBytes = 256 * 1024;
 constexpr std::chrono::milliseconds kAcceptBackoff{50};
-// Longest path written to the log; a path is logged raw (percent-encoded) and never decoded,
-// so it cannot carry a line break into the log.
-constexpr std::size_t kMaxLoggedPath = 200;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && beast::iequals(a, b);
-}
-
-// Path part of the raw target, for the log: no query, no fragment, bounded.
-std::string loggable_path(std::string_view target) {
-  auto end = target.find_first_of("?#");
-  std::string_view path = target.substr(0, end);
-  if (path.size() > kMaxLoggedPath) return std::string(path.substr(0, kMaxLoggedPath)) + "...";
-  return std::string(path);
-}
-
-// A header a handler may not set or whose text would break the framing.
-bool is_unsafe_header(const Header& h) {
-  if (h.name.empty()) return true;
-  auto bad_char = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
-  if (std::any_of(h.name.begin(), h.name.end(), bad_char) ||
-      std::any_of(h.value.begin(), h.value.end(), bad_char)) {
-    return true;
-  }
-  return iequals(h.name, "Content-Length") || iequals(h.name, "Transfer-Encoding") ||
-         iequals(h.name, "Connection");
-}
-
-Response header_too_large() {
-  fhir::Json body = fhir::Json::object();
-  body.set("error", fhir::Json::string("header_too_large"));
-  body.set("message", fhir::Json::string("request line and headers are too large"));
-  return Response::json(431, body);
-}
-
-Response bad_request(std::string message) {
-  return Response::error(ErrorKind::kInvalidRequest, std::move(message));
-}
-
-Response too_large() {
-  return Response::error(ErrorKind::kPayloadTooLarge, "request body is too large");
-}
-
-bool is_http_parse_error(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::bad_method).category();
-}
-
-// What to answer when reading a request failed; nullopt = just close.
-std::optional<Response> answer_for_read_error(const beast::error_code& ec, bool in_body) {
-  if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
-      ec == beast::error::timeout || ec == asio::error::operation_aborted) {
-    return std::nullopt;
-  }
-  if (ec == http::error::header_limit) return header_too_large();
-  if (ec == http::error::buffer_overflow) {
-    return in_body ? bad_request("malformed chunked body") : header_too_large();
-  }
-  if (ec == http::error::body_limit) return too_large();
-  if (is_http_parse_error(ec)) return bad_request("malformed HTTP request");
-  return std::nullopt;  // connection reset and other transport errors
-}
-
-using Parser = http::request_parser<http::string_body>;
-
-// Request smuggling guards on top of what Beast checks (Beast refuses some CL + TE
-// combinations by itself, but accepts e.g. "Transfer-Encoding: gzip" with a Content-Length,
-// and treats a request whose Transfer-Encoding does not end in chunked as having no body).
-std::optional<std::string> framing_problem(const Parser& parser) {
-  const auto& h = parser.get();
-  auto te = h.equal_range(http::field::transfer_encoding);
-  if (te.first == te.second) return std::nullopt;
-  if (h.count(http::field::content_length) > 0) {
-    return "Content-Length and Transfer-Encoding must not both be present";
-  }
-  if (h.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
-  std::vector<std::string_view> codings;
-  for (auto it = te.first; it != te.second; ++it) {
-    for (auto token : http::token_list{it->value()}) codings.push_back(token);
-  }
-  if (codings.empty() || !iequals(codings.back(), "chunked")) {
-    return "Transfer-Encoding must end in chunked";
-  }
-  // Any other coding ("gzip, chunked") would hand the handler bytes it cannot read.
-  if (codings.size() != 1 || !parser.chunked()) return "unsupported transfer coding";
-  return std::nullopt;
-}
 
 struct Session {
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
@@ -369,8 +292,8 @@ asio::awaitable<beast::error_code> HttpServer::Impl::write(Session& session,
         continue;
       }
       // The server's defaults can be overridden; anything else may repeat (Vary, Link, ...).
-      if (iequals(h.name, "Cache-Control") || iequals(h.name, "Server") ||
-          iequals(h.name, "Content-Type")) {
+      if (beast::iequals(h.name, "Cache-Control") || beast::iequals(h.name, "Server") ||
+          beast::iequals(h.name, "Content-Type")) {
         res.set(h.name, h.value);
       } else {
         res.insert(h.name, h.value);
@@ -482,7 +405,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
 
     if (!parser.is_done()) {
       auto expect = header.find(http::field::expect);
-      if (expect != header.end() && version == 11 && iequals(expect->value(), "100-continue")) {
+      if (expect != header.end() && version == 11 && beast::iequals(expect->value(), "100-continue")) {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
         s.stream.expires_after(limits.write_timeout);
         auto [wec, wn] = co_await http::async_write(s.stream, go_on, kAwait);

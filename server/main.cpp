@@ -75,9 +75,10 @@ int serve(const std::string& config_path, const std::string& listen_override) {
     return 1;
   }
   const bool v6 = options.host.find(':') != std::string::npos;
-  std::printf("ibd-cds listening on http://%s%s%s:%u (rule set %s, %zu services)\n", v6 ? "[" : "",
+  std::printf("ibd-cds listening on http://%s%s%s:%u (rule set %s, %zu service%s)\n", v6 ? "[" : "",
               options.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(http.bound_port()),
-              cfg->engine->rules.version.c_str(), cfg->engine->catalog.services().size());
+              cfg->engine->rules.version.c_str(), cfg->engine->catalog.services().size(),
+              cfg->engine->catalog.services().size() == 1 ? "" : "s");
   std::fflush(stdout);
   http.run();
   spdlog::info("stopped");
