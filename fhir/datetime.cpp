@@ -27,6 +27,22 @@ std::optional<std::chrono::sys_days> make_day(int y, int m, int d) {
 
 }  // namespace
 
+TimePoint DateTime::latest() const {
+  using namespace std::chrono;
+  const year_month_day ymd{floor<days>(start)};
+  switch (precision) {
+    case DatePrecision::kYear:
+      return TimePoint{sys_days{(ymd.year() + years{1}) / January / 1}} - seconds{1};
+    case DatePrecision::kMonth:
+      return TimePoint{sys_days{(ymd.year() / ymd.month() + months{1}) / 1}} - seconds{1};
+    case DatePrecision::kDay:
+      return start + days{1} - seconds{1};
+    case DatePrecision::kSecond:
+      return start;
+  }
+  return start;
+}
+
 std::optional<DateTime> parse_date_time(std::string_view s) {
   using namespace std::chrono;
   DateTime out;

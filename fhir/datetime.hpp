@@ -24,6 +24,8 @@ struct DateTime {
   std::string text;  // as written in the resource
 
   std::chrono::sys_days day() const { return std::chrono::floor<std::chrono::days>(start); }
+  // The last second the value covers: "2026" -> 2026-12-31T23:59:59Z.
+  TimePoint latest() const;
   friend bool operator<(const DateTime& a, const DateTime& b) { return a.start < b.start; }
 };
 

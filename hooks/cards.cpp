@@ -4,22 +4,18 @@
 #include <random>
 #include <set>
 
+#include "mapping/evaluate.hpp"
+
 namespace ibd::hooks {
 namespace {
 
 using fhir::Json;
 
 // Markdown table cells: no pipes or line breaks.
-std::string cell(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
-  }
+// Markdown table cells: FHIR-supplied text, escaped so it shows as text (no links, images
+// or HTML) and cannot break the table.
+std::string cell(const std::string& s) {
+  const std::string out = mapping::escape_markdown(s);
   return out.empty() ? "—" : out;
 }
 

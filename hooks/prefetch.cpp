@@ -54,8 +54,12 @@ bool is_operation_outcome(const Json& v) {
 std::string outcome_text(const Json& outcome) {
   if (const Json::Array* issues = outcome.array_at("issue"); issues && !issues->empty()) {
     const Json& issue = issues->front();
-    std::string code = issue.string_at("code") ? *issue.string_at("code") : "unknown";
-    return "the EHR sent an OperationOutcome (" + code.substr(0, 40) + ") instead of data";
+    // Only a well-formed FHIR code is repeated (it reaches cards and logs).
+    const std::string* code = issue.string_at("code");
+    const bool plain = code != nullptr && !code->empty() && code->size() <= 32 &&
+                       std::all_of(code->begin(), code->end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || c == '-'; });
+    if (plain) return "the EHR sent an OperationOutcome (" + *code + ") instead of data";
   }
   return "the EHR sent an OperationOutcome instead of data";
 }
@@ -157,15 +161,16 @@ std::expected<mapping::PatientData, Error> assemble_patient_data(const HookReque
                         });
   for (const PrefetchDef& p : service.prefetch) {
     if (!p.required) continue;
-    const bool have = std::any_of(data.resources.begin(), data.resources.end(),
-                                  [&](const mapping::SourcedResource& r) {
-                                    if (r.key != p.key) return false;
-                                    const std::string* type = fhir::resource_type(r.resource);
-                                    const std::string* id = fhir::resource_id(r.resource);
-                                    // A Patient counts only when it is the patient in context.
-                                    return type == nullptr || *type != "Patient" ||
-                                           (id != nullptr && *id == request.patient_id);
-                                  });
+    const bool have = std::any_of(
+        data.resources.begin(), data.resources.end(), [&](const mapping::SourcedResource& r) {
+          if (r.key != p.key) return false;
+          const std::string* type = fhir::resource_type(r.resource);
+          const std::string* id = fhir::resource_id(r.resource);
+          // Only a real resource counts, and a Patient only when it is the
+          // patient in context.
+          if (type == nullptr) return false;
+          return *type != "Patient" || (id != nullptr && *id == request.patient_id);
+        });
     if (have) continue;
     std::string reason = "no data";
     for (const mapping::MissingSource& m : data.missing)

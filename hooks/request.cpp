@@ -1,5 +1,10 @@
 #include "hooks/request.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+
 namespace ibd::hooks {
 namespace {
 
@@ -25,6 +30,38 @@ std::expected<std::string, Error> optional_string(const Json& obj, std::string_v
   if (v == nullptr || v->is_null()) return std::string();
   if (!v->is_string()) return invalid(std::string(path) + " must be a string");
   return *v->as_string();
+}
+
+// FHIR id: [A-Za-z0-9\-\.]{1,64}.
+bool is_fhir_id(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+  });
+}
+
+// "Practitioner/123": a resource type and a FHIR id.
+bool is_reference(std::string_view s) {
+  const auto slash = s.find('/');
+  if (slash == std::string_view::npos || slash == 0) return false;
+  const std::string_view type = s.substr(0, slash);
+  const bool type_ok = type.front() >= 'A' && type.front() <= 'Z' &&
+                       std::all_of(type.begin(), type.end(), [](char c) {
+                         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+                       });
+  return type_ok && is_fhir_id(s.substr(slash + 1));
+}
+
+// http:// carries the access token in clear text: only to this machine (development, tests).
+bool is_loopback_http(std::string_view url) {
+  if (!url.starts_with("http://")) return false;
+  std::string_view rest = url.substr(7);
+  std::string_view host = rest.starts_with("[") ? rest.substr(0, rest.find(']') + 1)
+                                                : rest.substr(0, rest.find_first_of(":/?#"));
+  if (host == "localhost" || host == "[::1]") return true;
+  in_addr v4{};
+  const std::string h(host);
+  return inet_pton(AF_INET, h.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 bool is_http_url(std::string_view s) {
@@ -62,12 +99,18 @@ std::expected<void, Error> parse_context(const Json& ctx, HookRequest& out) {
   auto user = required_string(ctx, "userId", "context.userId");
   if (!user) return std::unexpected(user.error());
   out.user_id = std::move(*user);
+  if (!is_reference(out.user_id))
+    return invalid("context.userId must be a reference like \"Practitioner/123\"");
   auto patient = required_string(ctx, "patientId", "context.patientId");
   if (!patient) return std::unexpected(patient.error());
   out.patient_id = std::move(*patient);
+  if (!is_fhir_id(out.patient_id))
+    return invalid("context.patientId must be a FHIR id ([A-Za-z0-9-.], 1-64 characters)");
   auto encounter = optional_string(ctx, "encounterId", "context.encounterId");
   if (!encounter) return std::unexpected(encounter.error());
   out.encounter_id = std::move(*encounter);
+  if (!out.encounter_id.empty() && !is_fhir_id(out.encounter_id))
+    return invalid("context.encounterId must be a FHIR id ([A-Za-z0-9-.], 1-64 characters)");
 
   if (out.hook == "order-select") {
     const Json::Array* selections = ctx.array_at("selections");
@@ -98,8 +141,7 @@ std::expected<HookRequest, Error> parse_request(const Json& body, const ServiceD
   if (!hook) return std::unexpected(hook.error());
   out.hook = std::move(*hook);
   if (out.hook != service.hook)
-    return invalid("hook \"" + out.hook.substr(0, 40) + "\" does not match this service's hook \"" +
-                   service.hook + "\"");
+    return invalid("hook does not match this service's hook \"" + service.hook + "\"");
   auto instance = required_string(body, "hookInstance", "hookInstance");
   if (!instance) return std::unexpected(instance.error());
   if (instance->size() > 128) return invalid("hookInstance is longer than 128 characters");
@@ -115,6 +157,8 @@ std::expected<HookRequest, Error> parse_request(const Json& body, const ServiceD
     if (!parsed) return std::unexpected(parsed.error());
     if (out.fhir_server.empty())
       return invalid("fhirServer is required when fhirAuthorization is given");
+    if (!out.fhir_server.starts_with("https://") && !is_loopback_http(out.fhir_server))
+      return invalid("fhirServer must use https when fhirAuthorization is given");
     out.fhir_authorization = std::move(*parsed);
   }
 
@@ -127,8 +171,10 @@ std::expected<HookRequest, Error> parse_request(const Json& body, const ServiceD
   if (const Json* prefetch = body.find("prefetch"); prefetch != nullptr && !prefetch->is_null()) {
     if (!prefetch->is_object()) return invalid("prefetch must be an object");
     for (const fhir::JsonMember& m : *prefetch->as_object()) {
+      // Keys this service did not ask for are ignored, and never repeated back.
+      if (service.find_prefetch(m.key) == nullptr) continue;
       if (!m.value.is_null() && !m.value.is_object())
-        return invalid("prefetch." + m.key.substr(0, 64) + " must be a FHIR resource or null");
+        return invalid("prefetch." + m.key + " must be a FHIR resource or null");
       out.prefetch.emplace(m.key, m.value);
     }
   }

@@ -38,98 +38,165 @@ const LabDef* RuleSet::lab(const std::string& concept_id) const {
 }
 
 std::string format_number(double value) {
-  char buf[32];
+  char buf[64];
+  if (!std::isfinite(value) || std::fabs(value) >= 1e9) {
+    std::snprintf(buf, sizeof buf, "%.6g", value);
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%.2f", value);
   std::string s(buf);
   while (s.back() == '0') s.pop_back();
   if (s.back() == '.') s.pop_back();
-  return s;
+  return s == "-0" ? "0" : s;
 }
 
-namespace {
+std::string escape_markdown(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '[':
+      case ']':
+      case '(':
+      case ')':
+      case '!':
+      case '<':
+      case '>':
+      case '#':
+      case '|':
+      case '~':
+      case '{':
+      case '}':
+        out.push_back('\\');
+        out.push_back(c);
+        break;
+      case '\n':
+      case '\r':
+      case '\t':
+        out.push_back(' ');
+        break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20 || c < 0) out.push_back(c);
+    }
+  }
+  return out;
+}
 
-// The value a comparator-qualified result stands for when compared with a threshold:
-// "<50" is just under 50, ">1800" just over.
-double effective_value(const Measurement& m) {
+Tri reaches(const Measurement& m, double threshold, bool strict) {
   const double v = *m.value;
-  if (m.comparator == "<") return std::nextafter(v, -INFINITY);
-  if (m.comparator == ">") return std::nextafter(v, INFINITY);
-  return v;
+  const std::string& c = m.comparator;
+  auto yes_if = [](bool b) { return b ? Tri::kYes : Tri::kNo; };
+  if (c.empty()) return yes_if(strict ? v > threshold : v >= threshold);
+  if (c == "<") return v <= threshold ? Tri::kNo : Tri::kUnknown;  // true value < v
+  if (c == "<=") return (strict ? v <= threshold : v < threshold) ? Tri::kNo : Tri::kUnknown;
+  if (c == ">") return v >= threshold ? Tri::kYes : Tri::kUnknown;  // true value > v
+  if (c == ">=") return (strict ? v > threshold : v >= threshold) ? Tri::kYes : Tri::kUnknown;
+  return Tri::kUnknown;  // an unknown comparator (e.g. "ad"): do not guess
 }
-
-}  // namespace
 
 const Measurement* latest_in_window(const IbdModel& model, const std::string& concept_id,
                                     int window_days, fhir::TimePoint now,
-                                    std::optional<fhir::TimePoint> not_before) {
+                                    std::optional<fhir::TimePoint> not_before, bool need_value) {
   for (const Measurement& m : model.measurements) {  // newest first
     if (m.concept_id != concept_id) continue;
     const long age = fhir::days_between(m.effective.start, now);
     if (age < -1) continue;  // dated in the future: not a result yet
     if (age > window_days) return nullptr;
     if (not_before && m.effective.start < *not_before) return nullptr;
+    if (need_value && !m.value) continue;
     return &m;
   }
   return nullptr;
 }
 
+namespace {
+
+// One marker and what it says.
+struct MarkerReading {
+  const Measurement* m = nullptr;
+  InflammationState state = InflammationState::kUnknown;
+  std::string text;
+};
+
+MarkerReading read_threshold(const Measurement* m, double active, bool strict) {
+  MarkerReading r{m, InflammationState::kUnknown, ""};
+  if (m == nullptr) return r;
+  const Tri t = reaches(*m, active, strict);
+  const std::string bound = (strict ? "above " : "at or above ") + format_number(active);
+  if (t == Tri::kYes) {
+    r.state = InflammationState::kActive;
+    r.text = describe(*m) + " (" + bound + ")";
+  } else if (t == Tri::kNo) {
+    r.state = InflammationState::kInactive;
+    r.text = describe(*m);
+  } else {
+    r.state = InflammationState::kIndeterminate;
+    r.text = describe(*m) + " (cannot tell whether it is " + bound + ")";
+  }
+  return r;
+}
+
+}  // namespace
+
 InflammationAssessment assess_inflammation(const IbdModel& model, const InflammationConfig& config,
                                            fhir::TimePoint now) {
+  const int window = config.marker_window_days;
+  std::vector<MarkerReading> readings;
+
+  // Calprotectin has an indeterminate band between "normal" and "active".
+  if (const Measurement* fc =
+          latest_in_window(model, "calprotectin", window, now, std::nullopt, true)) {
+    MarkerReading r = read_threshold(fc, config.calprotectin_active, false);
+    if (r.state != InflammationState::kActive &&
+        reaches(*fc, config.calprotectin_normal, false) != Tri::kNo) {
+      r.state = InflammationState::kIndeterminate;
+      r.text = describe(*fc) + " (indeterminate, " + format_number(config.calprotectin_normal) +
+               "–" + format_number(config.calprotectin_active) + ")";
+    }
+    readings.push_back(r);
+  }
+  const Measurement* crp =
+      latest_in_window(model, "crp", config.crp_window_days, now, std::nullopt, true);
+  if (crp == nullptr)
+    crp = latest_in_window(model, "hs-crp", config.crp_window_days, now, std::nullopt, true);
+  if (crp != nullptr) readings.push_back(read_threshold(crp, config.crp_active, true));
+  if (const Measurement* mayo =
+          latest_in_window(model, "mayo-endoscopic", window, now, std::nullopt, true))
+    readings.push_back(read_threshold(mayo, config.mayo_endoscopic_active, false));
+  if (const Measurement* ses = latest_in_window(model, "ses-cd", window, now, std::nullopt, true))
+    readings.push_back(read_threshold(ses, config.ses_cd_active, false));
+
   InflammationAssessment out;
-  std::vector<std::string> active, calm, unsure;
-  const Measurement* fc =
-      latest_in_window(model, "calprotectin", config.marker_window_days, now, std::nullopt);
-  if (fc != nullptr && fc->value) {
-    out.evidence.push_back(fc);
-    const double v = effective_value(*fc);
-    if (v >= config.calprotectin_active) {
-      active.push_back(describe(*fc) + " (at or above " +
-                       format_number(config.calprotectin_active) + ")");
-    } else if (v >= config.calprotectin_normal) {
-      unsure.push_back(describe(*fc) + " (indeterminate, " +
-                       format_number(config.calprotectin_normal) + "–" +
-                       format_number(config.calprotectin_active) + ")");
-    } else {
-      calm.push_back(describe(*fc));
-    }
-  }
-  for (const char* concept_id : {"crp", "hs-crp"}) {
-    const Measurement* crp =
-        latest_in_window(model, concept_id, config.crp_window_days, now, std::nullopt);
-    if (crp == nullptr || !crp->value) continue;
-    out.evidence.push_back(crp);
-    if (effective_value(*crp) > config.crp_active) {
-      active.push_back(describe(*crp) + " (above " + format_number(config.crp_active) + ")");
-    } else {
-      calm.push_back(describe(*crp));
-    }
-    break;  // CRP, else hs-CRP: one CRP measure
-  }
-  auto join = [](const std::vector<std::string>& parts) {
+  for (const MarkerReading& r : readings) out.evidence.push_back(r.m);
+  auto collect = [&](InflammationState state) {
     std::string s;
-    for (const auto& p : parts) s += (s.empty() ? "" : "; ") + p;
+    for (const MarkerReading& r : readings)
+      if (r.state == state) s += (s.empty() ? "" : "; ") + r.text;
     return s;
   };
-  if (!active.empty()) {
-    out.state = InflammationState::kActive;
-    out.explanation = join(active);
-  } else if (!unsure.empty()) {
-    out.state = InflammationState::kIndeterminate;
-    out.explanation = join(unsure);
-  } else if (!calm.empty()) {
-    out.state = InflammationState::kInactive;
-    out.explanation = join(calm);
-  } else {
-    out.explanation = "no calprotectin in " + std::to_string(config.marker_window_days) +
-                      " days and no CRP in " + std::to_string(config.crp_window_days) + " days";
+  for (InflammationState state : {InflammationState::kActive, InflammationState::kIndeterminate,
+                                  InflammationState::kInactive}) {
+    out.explanation = collect(state);
+    if (!out.explanation.empty()) {
+      out.state = state;
+      return out;
+    }
   }
+  out.explanation = "no calprotectin, endoscopic score in " + std::to_string(window) +
+                    " days and no CRP in " + std::to_string(config.crp_window_days) + " days";
   return out;
 }
 
 std::string describe(const Measurement& m) {
   const std::string value =
       m.value ? format_number(*m.value) + " " + display_unit(m.unit) : m.value_text;
-  return m.label + " " + m.comparator + value + " on " + fhir::format_date(m.effective.start) +
+  std::string text = m.label + " " + m.comparator + value;
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return escape_markdown(text) + " on " + fhir::format_date(m.effective.start) +
          (m.preliminary() ? " (preliminary)" : "");
 }
 
@@ -159,8 +226,17 @@ EvidenceRow evidence_row(const Therapy& t, fhir::TimePoint now) {
 
 std::vector<std::string> ignored_lines(const IbdModel& model) {
   std::vector<std::string> out;
-  for (const Diagnostic& d : model.diagnostics)
-    out.push_back(d.source.reference() + " (" + d.path + "): " + d.reason);
+  std::size_t foreign = 0;
+  for (const Diagnostic& d : model.diagnostics) {
+    if (d.other_patient) {
+      ++foreign;  // never name another patient's records on this patient's card
+      continue;
+    }
+    out.push_back(escape_markdown(d.source.reference() + " (" + d.path + "): " + d.reason));
+  }
+  if (foreign > 0)
+    out.push_back(std::to_string(foreign) + (foreign == 1 ? " resource" : " resources") +
+                  " belonging to another patient (refused)");
   return out;
 }
 

@@ -35,23 +35,35 @@ Evaluation evaluate(const IbdModel& model, const HookContext& context, const Rul
 
 // --- shared by the rules (mapping/rules/*.cpp) ---
 
+enum class Tri { kNo, kYes, kUnknown };
+
+// Does the result reach `threshold` (strict: exceed it)? A comparator narrows what is known:
+// "<300" is below 250 only as far as "<" allows, so against 250 it is kUnknown, against 300
+// kNo; ">1800" against 250 is kYes. Requires m.value.
+Tri reaches(const Measurement& m, double threshold, bool strict);
+
 enum class InflammationState { kActive, kIndeterminate, kInactive, kUnknown };
 
 struct InflammationAssessment {
   InflammationState state = InflammationState::kUnknown;
   std::vector<const Measurement*> evidence;  // the latest marker of each kind in its window
-  std::string explanation;                   // "calprotectin 480 µg/g on 2026-05-20 (≥ 250)"
+  std::string explanation;  // "Fecal calprotectin 480 µg/g on 2026-05-20 (at or above 250)"
 };
 
+// Objective inflammation from calprotectin, CRP (else hs-CRP), the Mayo endoscopic subscore
+// and SES-CD, each the newest numeric result in its window (clinical-rules.md §2).
 InflammationAssessment assess_inflammation(const IbdModel& model, const InflammationConfig& config,
                                            fhir::TimePoint now);
 
-// Evidence table rows and the "ignored" list for a card.
+// Evidence table rows and the "ignored" list for a card. Text that came from FHIR data is
+// markdown-escaped here; another patient's resources are counted, never named.
 EvidenceRow evidence_row(const Measurement& m);
 EvidenceRow evidence_row(const Therapy& t, fhir::TimePoint now);
 std::vector<std::string> ignored_lines(const IbdModel& model);
-std::string format_number(double value);  // "18", "0.5", "12.25"
-// "CRP 18 mg/L on 2026-05-20", with "(preliminary)" when it is.
+std::string format_number(double value);  // "18", "0.5", "12.25", "1.2e+15"
+// "CRP 18 mg/L on 2026-05-20", with "(preliminary)" when it is; markdown-escaped.
 std::string describe(const Measurement& m);
+// Escapes markdown so EHR-supplied text shows as text: no links, images, emphasis or HTML.
+std::string escape_markdown(std::string_view text);
 
 }  // namespace ibd::mapping

@@ -83,6 +83,7 @@ class Builder {
     }
     if (ref->type != "Patient" || ref->id != data_.patient_id) {
       note(p, "subject", "belongs to another patient");
+      model_.diagnostics.back().other_patient = true;
       return false;
     }
     return true;
@@ -91,6 +92,7 @@ class Builder {
   void read_patient(const Json& r, const Provenance& p) {
     if (p.id != data_.patient_id) {
       note(p, "id", "a Patient other than the one in context");
+      model_.diagnostics.back().other_patient = true;
       return;
     }
     if (const std::string* bd = r.string_at("birthDate")) {
@@ -124,8 +126,10 @@ class Builder {
     if (disease == nullptr) return;  // not an IBD diagnosis: not ours to judge
     if (const Json* vs = r.find("verificationStatus")) {
       for (const fhir::Coding& c : read_codeable_concept(*vs).codings) {
-        if (one_of(c.code, {"entered-in-error", "refuted"})) {
-          note(p, "verificationStatus", "verification status " + c.code);
+        if (one_of(c.code,
+                   {"entered-in-error", "refuted", "unconfirmed", "provisional", "differential"})) {
+          note(p, "verificationStatus",
+               "verification status " + c.code + ": not a confirmed diagnosis");
           return;
         }
       }
@@ -181,7 +185,25 @@ class Builder {
       auto cc = read_codeable_concept(interps->front());
       if (!cc.codings.empty()) m.interpretation = cc.codings.front().code;
     }
-    if (const Json* vq = r.find("valueQuantity")) {
+    const bool score = lab->unit == kScoreUnit;
+    if (const Json* vi = r.find("valueInteger"); vi != nullptr && vi->as_int()) {
+      m.value_text = *vi->as_number_text();
+      if (score) {
+        m.value = static_cast<double>(*vi->as_int());
+        m.unit = lab->unit;
+      }
+    } else if (const Json* sq = r.find("valueQuantity"); sq != nullptr && score) {
+      // A score has no unit to convert: "{score}", "1" or none are all the same.
+      auto q = fhir::read_quantity(*sq);
+      if (!q || !q->value) {
+        note(p, "valueQuantity.value", "no numeric value");
+        return;
+      }
+      m.value_text = q->value_text;
+      m.comparator = q->comparator;
+      m.value = q->value;
+      m.unit = lab->unit;
+    } else if (const Json* vq = r.find("valueQuantity")) {
       auto q = fhir::read_quantity(*vq);
       if (!q || !q->value) {
         note(p, "valueQuantity.value", "no numeric value");
@@ -216,11 +238,8 @@ class Builder {
       note(p, "value[x]", "empty value");
       return;
     }
-    if (!lab->unit.empty() && !m.value && m.interpretation.empty()) {
-      note(p, "value[x]",
-           "a text result where a number in " + display_unit(lab->unit) + " is expected");
-      return;
-    }
+    // A text result for a numeric test ("Undetectable", "<LOQ") is kept as qualitative: rules
+    // that need a number skip it, rules that can read it (a drug level) do.
     model_.measurements.push_back(std::move(m));
   }
 
@@ -285,8 +304,17 @@ class Builder {
         note(p, "intent", "intent " + *intent + ": not an order the patient is on");
         return;
       }
-      if (const std::string* authored = r.string_at("authoredOn"))
-        t.start = fhir::parse_date_time(*authored);
+      // The supply's validity start is when this stretch of therapy began; an order's
+      // authoredOn is only when it was written (re-issued orders are common).
+      const Json* dispense = r.find("dispenseRequest");
+      const Json* validity = dispense ? dispense->find("validityPeriod") : nullptr;
+      const std::string* from = validity ? validity->string_at("start") : nullptr;
+      if (from == nullptr) from = r.string_at("authoredOn");
+      if (from != nullptr) t.start = fhir::parse_date_time(*from);
+      if (validity != nullptr) {
+        if (const std::string* end = validity->string_at("end"))
+          t.end = fhir::parse_date_time(*end);
+      }
     }
     if (!t.start) note(p, "effective[x]", "no start date: time on the drug is unknown");
     model_.therapies.push_back(std::move(t));
@@ -302,6 +330,10 @@ class Builder {
 }  // namespace
 
 bool Therapy::current() const { return !proposed && status == "active"; }
+
+bool Therapy::current_at(fhir::TimePoint now) const {
+  return current() && (!end || end->latest() >= now);
+}
 
 const Diagnosis* IbdModel::primary_diagnosis() const {
   return diagnoses.empty() ? nullptr : &diagnoses.front();

@@ -49,7 +49,8 @@ struct Therapy {
   std::optional<fhir::DateTime> end;
   bool proposed = false;  // a draft order from the hook context, not current therapy
   Provenance source;
-  bool current() const;  // counts as therapy the patient is on now
+  bool current() const;  // the status says the patient is on it
+  bool current_at(fhir::TimePoint now) const;  // ... and it has not ended by `now`
 };
 
 struct Diagnosis {
@@ -62,8 +63,9 @@ struct Diagnosis {
 
 struct Diagnostic {
   Provenance source;
-  std::string path;    // "Observation.valueQuantity.unit"
-  std::string reason;  // "unit 'mmol/L' cannot be converted to mg/L"
+  std::string path;            // "Observation.valueQuantity.unit"
+  std::string reason;          // "unit 'mmol/L' cannot be converted to mg/L"
+  bool other_patient = false;  // refused as another patient's: never shown by reference
 };
 
 struct IbdModel {

@@ -60,6 +60,8 @@ struct InflammationConfig {
   double calprotectin_active = 250;  // µg/g, at or above = active
   double calprotectin_normal = 50;   // µg/g, below = not active; between = indeterminate
   double crp_active = 10;            // mg/L, above = active
+  double mayo_endoscopic_active = 2;  // Mayo endoscopic subscore, at or above = active
+  double ses_cd_active = 7;           // SES-CD, at or above = active
   int marker_window_days = 90;
   int crp_window_days = 30;
 };
@@ -68,6 +70,7 @@ struct TdmReactiveConfig {
   RuleMeta meta;
   int induction_weeks = 14;
   int level_window_days = 90;
+  int course_gap_days = 120;              // records of one drug this close together are one course
   std::vector<std::string> drug_classes;  // classes monitored by trough level
 };
 

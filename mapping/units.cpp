@@ -109,7 +109,12 @@ std::optional<double> convert_unit(double value, std::string_view from, std::str
   return std::round(out * scale) / scale;
 }
 
+bool is_known_unit(std::string_view unit) {
+  return unit.empty() || unit == kScoreUnit || parse_ratio(unit).has_value();
+}
+
 std::string display_unit(std::string_view ucum) {
+  if (ucum.starts_with("{")) return "";
   std::string s(ucum);
   if (s.starts_with("ug")) s = "\xC2\xB5g" + s.substr(2);
   return s;

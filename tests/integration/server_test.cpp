@@ -193,7 +193,19 @@ TEST_F(ServerTest, LogsHoldNeitherTokensNorPatientIds) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(bad->body.find("pat-cd-001"), std::string::npos);
+  // Hostile input on the paths that describe the input back: a hook mismatch, a prefetch key.
+  auto hostile = http(port(), "POST", "/cds-services/ibd-patient-view",
+                      R"({"hook":"pat-cd-001\nFORGED","hookInstance":"x","context":{}})");
+  ASSERT_TRUE(hostile);
+  EXPECT_EQ(hostile->status, 400);
+  auto hostile_key = http(
+      port(), "POST", "/cds-services/ibd-patient-view",
+      R"({"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p1"},"prefetch":{"pat-cd-001":7}})");
+  ASSERT_TRUE(hostile_key);
+  EXPECT_EQ(hostile_key->status, 412);  // the undeclared key is ignored; no Patient
+  EXPECT_EQ(hostile_key->body.find("pat-cd-001"), std::string::npos);
   const std::string log = server_->log();
+  EXPECT_EQ(log.find("FORGED"), std::string::npos);
   EXPECT_NE(log.find("ibd-patient-view"), std::string::npos) << "the log should record the calls";
   EXPECT_EQ(log.find("tok-SECRET-7f3a9"), std::string::npos);
   EXPECT_EQ(log.find("pat-cd-001"), std::string::npos);

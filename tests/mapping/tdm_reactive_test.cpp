@@ -74,6 +74,45 @@ INSTANTIATE_TEST_SUITE_P(
         Row{"order_sign_not_run", "2025-10-01", "480", "", "", false, "order-sign", false}),
     [](const ::testing::TestParamInfo<Row>& p) { return std::string(p.param.name); });
 
+TEST(Reaches, ComparatorsNarrowWhatIsKnown) {
+  auto m = [](double v, const char* comparator) {
+    Measurement x;
+    x.value = v;
+    x.comparator = comparator;
+    return x;
+  };
+  // at or above 250
+  EXPECT_EQ(reaches(m(250, ""), 250, false), Tri::kYes);
+  EXPECT_EQ(reaches(m(249, ""), 250, false), Tri::kNo);
+  EXPECT_EQ(reaches(m(300, "<"), 250, false), Tri::kUnknown);
+  EXPECT_EQ(reaches(m(250, "<"), 250, false), Tri::kNo);
+  EXPECT_EQ(reaches(m(250, "<="), 250, false), Tri::kUnknown);
+  EXPECT_EQ(reaches(m(249, "<="), 250, false), Tri::kNo);
+  EXPECT_EQ(reaches(m(1800, ">"), 250, false), Tri::kYes);
+  EXPECT_EQ(reaches(m(100, ">"), 250, false), Tri::kUnknown);
+  EXPECT_EQ(reaches(m(250, ">="), 250, false), Tri::kYes);
+  // strictly above 10
+  EXPECT_EQ(reaches(m(10, ""), 10, true), Tri::kNo);
+  EXPECT_EQ(reaches(m(10, "<="), 10, true), Tri::kNo);
+  EXPECT_EQ(reaches(m(10, ">="), 10, true), Tri::kUnknown);
+  EXPECT_EQ(reaches(m(10, ">"), 10, true), Tri::kYes);
+  EXPECT_EQ(reaches(m(10, "ad"), 10, true), Tri::kUnknown);
+}
+
+TEST(EscapeMarkdown, DataShowsAsText) {
+  EXPECT_EQ(escape_markdown("![x](https://e/p.png)"), "\\!\\[x\\]\\(https://e/p.png\\)");
+  EXPECT_EQ(escape_markdown("a|b\nc <b>"), "a\\|b c \\<b\\>");
+  EXPECT_EQ(escape_markdown("480 \xC2\xB5g/g"), "480 \xC2\xB5g/g");
+}
+
+TEST(FormatNumber, ShortAndNeverTruncated) {
+  EXPECT_EQ(format_number(18), "18");
+  EXPECT_EQ(format_number(12.25), "12.25");
+  EXPECT_EQ(format_number(0.5), "0.5");
+  EXPECT_EQ(format_number(1e300), "1e+300");
+  EXPECT_EQ(format_number(-0.0001), "0");
+}
+
 TEST(TdmReactiveCard, CarriesEvidenceAndOrders) {
   const Evaluation e = run({"x", "2025-10-01", "480", "1.8", "", false, "patient-view", true});
   ASSERT_EQ(e.advice.size(), 1u);

@@ -100,6 +100,33 @@ TEST(Config, MissingFilesAndBrokenYaml) {
   EXPECT_NE(cfg.error().find(broken.path().string() + ":"), std::string::npos) << cfg.error();
 }
 
+// Loads the shipped config with one edit to rules.yaml; returns the error ("" when it loads).
+std::string rules_error(const std::string& from, const std::string& to) {
+  ConfigFile f(replaced(shipped(), "rules_file: " + kConfig.parent_path().string() + "/rules.yaml",
+                        "rules_file: rules.yaml"));
+  std::ifstream in(kConfig.parent_path() / "rules.yaml");
+  std::string rules((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(f.path().parent_path() / "rules.yaml") << replaced(rules, from, to);
+  auto cfg = load_config(f.path());
+  return cfg ? "" : cfg.error();
+}
+
+TEST(Config, RulesValuesAreChecked) {
+  EXPECT_NE(rules_error("drug_classes: [anti-tnf,", "drug_classes: [anti-tnfa,")
+                .find("no drug has class 'anti-tnfa'"),
+            std::string::npos);
+  EXPECT_NE(rules_error("unit: \"mg/L\", display: \"CRP\"", "unit: \"mg/Liter\", display: \"CRP\"")
+                .find("'mg/Liter' is not a unit the converter knows"),
+            std::string::npos);
+  EXPECT_NE(rules_error("crp_active: 10 ", "crp_active: nan ")
+                .find("inflammation.crp_active: expected a number"),
+            std::string::npos);
+  EXPECT_NE(
+      rules_error("valueset: ibd-drug-golimumab", "valueset: ibd-drug-golimumabb").find("not in"),
+      std::string::npos);
+  EXPECT_EQ(rules_error("induction_weeks: 14", "induction_weeks: 12"), "");
+}
+
 TEST(Config, RulesFileErrorsNameTheRulesFile) {
   ConfigFile f(replaced(shipped(), "rules_file: " + kConfig.parent_path().string() + "/rules.yaml",
                         "rules_file: rules.yaml"));
