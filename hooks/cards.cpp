@@ -104,6 +104,13 @@ Json card_json(const mapping::Advice& a, const CardContext& ctx, const CardStyle
         action.set("resource", service_request(o, ctx));
         actions.push(std::move(action));
       }
+      for (const mapping::Removal& r : s.removals) {
+        Json action = Json::object();
+        action.set("type", Json::string("delete"));
+        action.set("description", Json::string(r.description));
+        action.set("resourceId", Json::string(r.reference));
+        actions.push(std::move(action));
+      }
       sug.set("actions", std::move(actions));
       suggestions.push(std::move(sug));
     }

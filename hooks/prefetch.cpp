@@ -130,6 +130,11 @@ std::expected<mapping::PatientData, Error> assemble_patient_data(const HookReque
   mapping::PatientData data;
   data.patient_id = request.patient_id;
   data.missing = plan.unfetchable;
+  if (request.draft_orders) {
+    for (const Json* r : fhir::bundle_resources(*request.draft_orders))
+      data.draft_orders.push_back(*r);
+  }
+  data.selections = request.selections;
   for (const PrefetchDef& p : service.prefetch) {
     auto fetched_it = std::find_if(fetched.begin(), fetched.end(),
                                    [&](const FetchResult& f) { return f.key == p.key; });

@@ -32,10 +32,17 @@ struct ProposedOrder {
   std::string note;                  // instructions, e.g. "Draw just before the next dose."
 };
 
+// A draft order of the hook context the clinician may drop with one click.
+struct Removal {
+  std::string reference;    // "MedicationRequest/draft-1"
+  std::string description;  // "Remove the draft azathioprine order"
+};
+
 struct Suggestion {
   std::string label;
   bool recommended = true;
-  std::vector<ProposedOrder> orders;
+  std::vector<ProposedOrder> orders;  // rendered as create actions
+  std::vector<Removal> removals;      // rendered as delete actions
 };
 
 struct Advice {

@@ -21,6 +21,16 @@ const char* to_string(Severity severity) {
   return "info";
 }
 
+bool RuleSet::is_advanced(const std::string& drug_class) const {
+  return std::find(advanced_classes.begin(), advanced_classes.end(), drug_class) !=
+         advanced_classes.end();
+}
+
+bool RuleSet::is_immunosuppressive(const std::string& drug_class) const {
+  return std::find(immunosuppressive_classes.begin(), immunosuppressive_classes.end(),
+                   drug_class) != immunosuppressive_classes.end();
+}
+
 bool RuleMeta::runs_on(const std::string& hook) const {
   return enabled && std::find(hooks.begin(), hooks.end(), hook) != hooks.end();
 }
@@ -244,7 +254,19 @@ Evaluation evaluate(const IbdModel& model, const HookContext& context, const Rul
                     fhir::TimePoint now) {
   Evaluation out;
   const RuleInput input{model, context, rules, now};
+  // Order matters only for reading: the most safety-critical rules speak first.
+  rules::cmv_positive(input, out);
+  rules::cmv_exclusion(input, out);
+  rules::ipaa_in_crohns(input, out);
+  rules::thiopurine_pgx(input, out);
+  rules::pre_advanced_screening(input, out);
+  rules::monogenic_defect(input, out);
+  rules::veo_ibd_monogenic(input, out);
+  rules::escalation_unproven(input, out);
   rules::tdm_reactive(input, out);
+  rules::tdm_interpret(input, out);
+  rules::refractory_escalation(input, out);
+  rules::hla_dqa1_05(input, out);
   rules::data_incomplete(input, out);
   for (Advice& a : out.advice) a.rule_set_version = rules.version;
   return out;

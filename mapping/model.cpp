@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "mapping/genomics.hpp"
 #include "mapping/units.hpp"
 
 namespace ibd::mapping {
@@ -47,13 +48,25 @@ class Builder {
       if (*type == "Patient") {
         read_patient(r.resource, p);
       } else if (*type == "Condition" || *type == "Observation" || *type == "MedicationStatement" ||
-                 *type == "MedicationRequest") {
+                 *type == "MedicationRequest" || *type == "Procedure") {
         if (!belongs_to_patient(r.resource, p)) continue;
         if (*type == "Condition") read_condition(r.resource, p);
         if (*type == "Observation") read_observation(r.resource, p);
         if (*type == "MedicationStatement" || *type == "MedicationRequest")
-          read_medication(r.resource, p);
+          read_medication(r.resource, p, false);
+        if (*type == "Procedure") read_procedure(r.resource, p, false);
       }
+    }
+    // Draft orders: proposals of this hook call, kept apart from the record.
+    for (const Json& order : data_.draft_orders) {
+      const std::string* type = fhir::resource_type(order);
+      const std::string* id = fhir::resource_id(order);
+      Provenance p{type ? *type : "", id && !id->empty() ? *id : "(no id)", "draftOrders"};
+      if (type == nullptr) continue;
+      // A draft may leave the subject out (it is this patient's by context), never name another.
+      if (order.find("subject") != nullptr && !belongs_to_patient(order, p)) continue;
+      if (*type == "MedicationRequest") read_medication(order, p, true);
+      if (*type == "ServiceRequest") read_procedure(order, p, true);
     }
     std::stable_sort(
         model_.measurements.begin(), model_.measurements.end(),
@@ -65,6 +78,9 @@ class Builder {
     };
     std::stable_sort(model_.diagnoses.begin(), model_.diagnoses.end(),
                      [&](const Diagnosis& a, const Diagnosis& b) { return rank(a) < rank(b); });
+    std::stable_sort(
+        model_.genes.begin(), model_.genes.end(),
+        [](const GeneResult& a, const GeneResult& b) { return b.effective < a.effective; });
     return std::move(model_);
   }
 
@@ -157,6 +173,7 @@ class Builder {
   void read_observation(const Json& r, const Provenance& p) {
     const fhir::CodeableConcept code =
         read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    if (read_genomic_observation(r, p, rules_, terminology_, model_)) return;
     const LabDef* lab = nullptr;
     for (const LabDef& l : rules_.labs) {
       if (terminology_.match(l.valueset, code) != MatchKind::kNone) {
@@ -271,7 +288,60 @@ class Builder {
     return out;
   }
 
-  void read_medication(const Json& r, const Provenance& p) {
+  bool is_selected(const Provenance& p) const {
+    return std::find(data_.selections.begin(), data_.selections.end(), p.reference()) !=
+           data_.selections.end();
+  }
+
+  // Procedure (done) or a draft ServiceRequest (proposed) of a kind the rules know.
+  void read_procedure(const Json& r, const Provenance& p, bool proposed) {
+    const fhir::CodeableConcept code =
+        read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    const ProcedureDef* def = nullptr;
+    for (const ProcedureDef& d : rules_.procedures) {
+      if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
+        def = &d;
+        break;
+      }
+    }
+    if (def == nullptr) return;
+    ProcedureFact f;
+    f.kind = def->kind;
+    f.label = code.label().empty() ? def->display : code.label();
+    f.status = r.string_at("status") ? *r.string_at("status") : "";
+    f.proposed = proposed;
+    f.selected = proposed && is_selected(p);
+    f.source = p;
+    if (!proposed) {
+      if (!one_of(f.status, {"completed", "in-progress"})) {
+        note(p, "status",
+             f.status.empty() ? "no status"
+                              : "status " + f.status + ": not a procedure that was done");
+        return;
+      }
+      f.performed = date_of(r, "performed");
+    } else if (one_of(f.status, {"entered-in-error", "revoked", "completed"})) {
+      return;  // not a live proposal
+    }
+    model_.procedures.push_back(std::move(f));
+  }
+
+  static bool is_intravenous(const Json& r) {
+    const Json::Array* dosages = r.array_at("dosageInstruction");
+    if (dosages == nullptr) dosages = r.array_at("dosage");  // MedicationStatement
+    for (const Json& d : dosages ? *dosages : Json::Array{}) {
+      const Json* route = d.find("route");
+      if (route == nullptr) continue;
+      const fhir::CodeableConcept cc = read_codeable_concept(*route);
+      for (const fhir::Coding& c : cc.codings)
+        if (c.system == "http://snomed.info/sct" && c.code == "47625008") return true;
+      for (const std::string& w : normalise_words(cc.label()))
+        if (w == "intravenous" || w == "iv") return true;
+    }
+    return false;
+  }
+
+  void read_medication(const Json& r, const Provenance& p, bool proposed) {
     const fhir::CodeableConcept concept_id = medication_concept(r, p);
     const DrugDef* drug = nullptr;
     for (const DrugDef& d : rules_.drugs) {
@@ -286,7 +356,19 @@ class Builder {
     t.drug_class = drug->drug_class;
     t.label = concept_id.label();
     t.source = p;
+    t.proposed = proposed;
+    t.selected = proposed && is_selected(p);
+    t.intravenous = is_intravenous(r);
     t.status = r.string_at("status") ? *r.string_at("status") : "";
+    if (proposed) {
+      // Any live draft is a proposal, whatever its intent.
+      if (one_of(t.status, {"entered-in-error", "cancelled", "revoked", "completed", "stopped"}))
+        return;
+      const std::string* authored = r.string_at("authoredOn");
+      if (authored != nullptr) t.start = fhir::parse_date_time(*authored);
+      model_.therapies.push_back(std::move(t));
+      return;
+    }
     if (one_of(t.status,
                {"entered-in-error", "not-taken", "cancelled", "revoked", "unknown", ""})) {
       note(p, "status",
@@ -333,6 +415,33 @@ bool Therapy::current() const { return !proposed && status == "active"; }
 
 bool Therapy::current_at(fhir::TimePoint now) const {
   return current() && (!end || end->latest() >= now);
+}
+
+std::vector<const Therapy*> IbdModel::proposed_therapies() const {
+  std::vector<const Therapy*> out;
+  for (const Therapy& t : therapies)
+    if (t.proposed) out.push_back(&t);
+  return out;
+}
+
+Positivity positivity(const Measurement& m) {
+  const std::string& i = m.interpretation;
+  if (i == "POS" || i == "DET" || i == "A" || i == "AA" || i == "H" || i == "HH")
+    return Positivity::kPositive;
+  if (i == "NEG" || i == "ND" || i == "N") return Positivity::kNegative;
+  if (i == "IND" || i == "E") return Positivity::kIndeterminate;
+  std::string words;
+  for (const std::string& w : normalise_words(m.value_text)) words += " " + w;
+  words += " ";
+  // Negations first: "not detected" contains "detected".
+  for (const char* p : {" not detected ", " non reactive ", " nonreactive ", " negative ",
+                        " undetected ", " undetectable ", " absent ", " not seen "})
+    if (words.find(p) != std::string::npos) return Positivity::kNegative;
+  for (const char* p : {" indeterminate ", " equivocal ", " borderline ", " inconclusive "})
+    if (words.find(p) != std::string::npos) return Positivity::kIndeterminate;
+  for (const char* p : {" positive ", " detected ", " reactive ", " present "})
+    if (words.find(p) != std::string::npos) return Positivity::kPositive;
+  return Positivity::kUnknown;
 }
 
 const Diagnosis* IbdModel::primary_diagnosis() const {

@@ -40,6 +40,37 @@ struct Measurement {
   bool preliminary() const { return status == "preliminary"; }
 };
 
+// What a qualitative result says: read from the interpretation (POS/NEG/DET/ND/A/N/IND), a
+// coded or text value ("positive", "detected", "reactive" / "negative", "not detected",
+// "non-reactive" / "indeterminate", "equivocal"), in that order.
+enum class Positivity { kUnknown, kNegative, kPositive, kIndeterminate };
+Positivity positivity(const Measurement& m);
+
+// A genomic result (HL7 Genomics Reporting IG STU1-STU3 shapes, clinical-rules.md §5).
+struct GeneResult {
+  std::string gene;       // HGNC symbol: "TPMT", "NUDT15", "HLA-DQA1", "IL10RA"
+  std::string genotype;   // diplotype "*1/*3A" or an HLA GL string; "" when only a phenotype
+  std::string phenotype;  // "normal", "intermediate", "possible-intermediate", "poor", "rapid",
+                          // "ultrarapid", "indeterminate"; "" when none
+  bool phenotype_from_lab = false;  // reported by the lab (preferred over one derived here)
+  bool pathogenic = false;          // a variant classified pathogenic or likely pathogenic
+  std::string variant;              // the variant as reported (HGVS or name)
+  std::string label;                // the result's name as recorded
+  fhir::DateTime effective;
+  Provenance source;
+};
+
+// A procedure done, or proposed in a draft ServiceRequest of the hook context.
+struct ProcedureFact {
+  std::string kind;  // ProcedureDef::kind
+  std::string label;
+  std::string status;  // Procedure.status or ServiceRequest.status
+  std::optional<fhir::DateTime> performed;
+  bool proposed = false;  // a draft order from the hook context
+  bool selected = false;  // order-select: named in context.selections
+  Provenance source;
+};
+
 struct Therapy {
   std::string drug;        // DrugDef::name
   std::string drug_class;  // DrugDef::drug_class
@@ -47,9 +78,11 @@ struct Therapy {
   std::string status;      // MedicationStatement / MedicationRequest status
   std::optional<fhir::DateTime> start;
   std::optional<fhir::DateTime> end;
-  bool proposed = false;  // a draft order from the hook context, not current therapy
+  bool proposed = false;     // a draft order from the hook context, not current therapy
+  bool selected = false;     // order-select: named in context.selections
+  bool intravenous = false;  // a route says intravenous (IV steroids are an escalation)
   Provenance source;
-  bool current() const;  // the status says the patient is on it
+  bool current() const;                        // the status says the patient is on it
   bool current_at(fhir::TimePoint now) const;  // ... and it has not ended by `now`
 };
 
@@ -75,11 +108,15 @@ struct IbdModel {
   std::vector<Diagnosis> diagnoses;
   std::vector<Therapy> therapies;
   std::vector<Measurement> measurements;  // newest first
+  std::vector<GeneResult> genes;          // newest first
+  std::vector<ProcedureFact> procedures;  // done and proposed
   std::vector<Diagnostic> diagnostics;    // what was ignored, and why
   std::vector<MissingSource> missing;     // sources that could not be read
 
   // The disease the model settles on: Crohn's over UC over IBD-U when several are coded.
   const Diagnosis* primary_diagnosis() const;
+  // Draft orders of the hook context (proposed therapies).
+  std::vector<const Therapy*> proposed_therapies() const;
 };
 
 IbdModel build_model(const PatientData& data, const Terminology& terminology, const RuleSet& rules);

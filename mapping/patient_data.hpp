@@ -26,6 +26,10 @@ struct PatientData {
   std::string patient_id;                  // context.patientId
   std::vector<SourcedResource> resources;  // Patient first when present; Bundles unpacked
   std::vector<MissingSource> missing;
+  // order-select / order-sign: the resources of context.draftOrders, and context.selections
+  // ("MedicationRequest/123"). Kept apart from the record: they are proposals, not therapy.
+  std::vector<fhir::Json> draft_orders;
+  std::vector<std::string> selections;
 };
 
 }  // namespace ibd::mapping

@@ -35,6 +35,30 @@ struct DiseaseDef {
   std::string display;  // "Crohn's disease"
 };
 
+// A procedure the model recognises (done, or proposed in a draft order).
+struct ProcedureDef {
+  std::string kind;  // "ipaa", "colectomy", "endoscopy", "rbc-transfusion"
+  std::string valueset;
+  std::string display;
+};
+
+// An order a card can propose: coded, with text for people.
+struct OrderDef {
+  fhir::Coding code;
+  std::string text;
+  std::string category;  // "laboratory" or "procedure"
+};
+
+// One cell of the CPIC thiopurine table (clinical-rules.md §4).
+struct CpicRow {
+  std::string
+      tpmt;  // "normal", "intermediate", "poor" ("possible-intermediate" reads as intermediate)
+  std::string nudt15;
+  std::string severity;  // "info", "warning", "critical"
+  std::string advice;    // what to do, in plain words
+  bool avoid = false;    // use a non-thiopurine: a draft thiopurine order should be removed
+};
+
 struct SourceRef {
   std::string label;
   std::string url;
@@ -57,9 +81,9 @@ struct RuleMeta {
 };
 
 struct InflammationConfig {
-  double calprotectin_active = 250;  // µg/g, at or above = active
-  double calprotectin_normal = 50;   // µg/g, below = not active; between = indeterminate
-  double crp_active = 10;            // mg/L, above = active
+  double calprotectin_active = 250;   // µg/g, at or above = active
+  double calprotectin_normal = 50;    // µg/g, below = not active; between = indeterminate
+  double crp_active = 10;             // mg/L, above = active
   double mayo_endoscopic_active = 2;  // Mayo endoscopic subscore, at or above = active
   double ses_cd_active = 7;           // SES-CD, at or above = active
   int marker_window_days = 90;
@@ -78,6 +102,70 @@ struct DataIncompleteConfig {
   RuleMeta meta;
 };
 
+struct CmvExclusionConfig {
+  RuleMeta meta;
+  int tissue_window_days = 30;                  // a CMV tissue test this recent excludes CMV
+  std::vector<std::string> escalation_classes;  // proposing these is an escalation
+  bool iv_steroid_is_escalation = true;
+  std::vector<OrderDef> orders;  // flexible sigmoidoscopy with biopsy; CMV IHC
+};
+
+struct CmvPositiveConfig {
+  RuleMeta meta;
+  int window_days = 30;
+};
+
+struct TdmInterpretConfig {
+  RuleMeta meta;
+  int window_days = 90;
+};
+
+struct ThiopurinePgxConfig {
+  RuleMeta meta;
+  std::vector<CpicRow> cpic;
+  std::vector<std::string> tpmt_no_function;    // "*2", "*3A", "*3B", "*3C", "*4"
+  std::vector<std::string> nudt15_no_function;  // "*2", "*3", "*9"
+  std::vector<OrderDef> genotype_orders;        // TPMT + NUDT15 genotyping
+  int transfusion_window_days = 90;             // TPMT activity invalid this soon after RBCs
+};
+
+struct VeoIbdConfig {
+  RuleMeta meta;
+  double onset_years = 6;        // very-early-onset below this age at onset
+  double infantile_years = 2;    // infantile-onset below this
+  std::vector<OrderDef> orders;  // immunology screen, gene panel / exome
+};
+
+struct MonogenicDefectConfig {
+  RuleMeta meta;
+  std::vector<std::string> genes;           // HGNC symbols
+  std::vector<std::string> critical_genes;  // IL10, IL10RA, IL10RB: evaluate for HSCT
+};
+
+struct RefractoryEscalationConfig {
+  RuleMeta meta;
+  int failed_mechanisms = 2;  // advanced mechanisms failed = difficult-to-treat
+};
+
+struct EscalationUnprovenConfig {
+  RuleMeta meta;
+};
+
+struct PreAdvancedScreeningConfig {
+  RuleMeta meta;
+  int window_days = 365;
+  std::vector<OrderDef> orders;  // IGRA, HBsAg, anti-HBc
+};
+
+struct HlaDqa105Config {
+  RuleMeta meta;
+  std::string allele_prefix = "HLA-DQA1*05";
+};
+
+struct IpaaInCrohnsConfig {
+  RuleMeta meta;
+};
+
 struct RuleSet {
   std::string version;                 // rule-set version, in every card and discovery
   std::string override_reason_system;  // Coding.system of override reasons
@@ -87,6 +175,24 @@ struct RuleSet {
   InflammationConfig inflammation;
   TdmReactiveConfig tdm_reactive;
   DataIncompleteConfig data_incomplete;
+  CmvExclusionConfig cmv_exclusion;
+  CmvPositiveConfig cmv_positive;
+  TdmInterpretConfig tdm_interpret;
+  ThiopurinePgxConfig thiopurine_pgx;
+  VeoIbdConfig veo_ibd;
+  MonogenicDefectConfig monogenic_defect;
+  RefractoryEscalationConfig refractory_escalation;
+  EscalationUnprovenConfig escalation_unproven;
+  PreAdvancedScreeningConfig pre_advanced_screening;
+  HlaDqa105Config hla_dqa1_05;
+  IpaaInCrohnsConfig ipaa_in_crohns;
+
+  std::vector<ProcedureDef> procedures;
+  // Drug classes that are "advanced therapy" (biologic, JAK, S1P) and that suppress immunity.
+  std::vector<std::string> advanced_classes;
+  std::vector<std::string> immunosuppressive_classes;
+  bool is_advanced(const std::string& drug_class) const;
+  bool is_immunosuppressive(const std::string& drug_class) const;
 
   const DrugDef* drug(const std::string& name) const;
   const LabDef* lab(const std::string& concept_id) const;

@@ -162,6 +162,36 @@ fs::path resolve(const fs::path& base_file, const std::string& path) {
 
 const std::set<std::string> kHooks{"patient-view", "order-select", "order-sign"};
 
+int days(Map& m, const std::string& key, int fallback) {
+  return static_cast<int>(m.integer(key, fallback, 1, 3650));
+}
+
+// Every class named must be the class of some configured drug: a typo would silently turn a
+// rule off.
+void check_classes(Map& m, const std::string& key, const std::vector<std::string>& classes,
+                   const mapping::RuleSet& rules) {
+  for (const std::string& cls : classes) {
+    const bool known = std::any_of(rules.drugs.begin(), rules.drugs.end(),
+                                   [&](const mapping::DrugDef& d) { return d.drug_class == cls; });
+    if (!known) m.source().fail(m.node()[key], m.sub(key), "no drug has class '" + cls + "'");
+  }
+}
+
+std::vector<mapping::OrderDef> read_orders(Map& m, const std::string& key) {
+  std::vector<mapping::OrderDef> out;
+  for (const YAML::Node& n : m.list(key, true)) {
+    Map o(m.source(), n, m.sub(key));
+    mapping::OrderDef order{{o.string("system"), o.string("code"), o.string("display", "")},
+                            o.string("text"),
+                            o.string("category")};
+    if (order.category != "laboratory" && order.category != "procedure")
+      m.source().fail(n, m.sub(key) + ".category", "laboratory or procedure");
+    o.done();
+    out.push_back(std::move(order));
+  }
+  return out;
+}
+
 mapping::RuleMeta read_meta(Map& m, const std::string& id) {
   mapping::RuleMeta meta;
   meta.id = id;
@@ -204,7 +234,8 @@ mapping::RuleSet read_rules(const fs::path& file) {
     mapping::LabDef lab{l.string("concept"), l.string("valueset"), l.string("unit", ""),
                         l.string("display"), std::nullopt};
     if (!mapping::is_known_unit(lab.unit))
-      src.fail(l.node()["unit"], "labs.unit", "'" + lab.unit + "' is not a unit the converter knows");
+      src.fail(l.node()["unit"], "labs.unit",
+               "'" + lab.unit + "' is not a unit the converter knows");
     if (l.has("order_code")) {
       Map c(src, l.take("order_code"), "labs.order_code");
       lab.order_code = fhir::Coding{c.string("system"), c.string("code"), c.string("display", "")};
@@ -225,6 +256,15 @@ mapping::RuleSet read_rules(const fs::path& file) {
         src.fail(n, "drugs", "unknown lab concept '" + *lab + "'");
     rules.drugs.push_back(std::move(drug));
     d.done();
+  }
+  rules.advanced_classes = top.strings("advanced_classes");
+  check_classes(top, "advanced_classes", rules.advanced_classes, rules);
+  rules.immunosuppressive_classes = top.strings("immunosuppressive_classes");
+  check_classes(top, "immunosuppressive_classes", rules.immunosuppressive_classes, rules);
+  for (const YAML::Node& n : top.list("procedures", true)) {
+    Map pm(src, n, "procedures");
+    rules.procedures.push_back({pm.string("kind"), pm.string("valueset"), pm.string("display")});
+    pm.done();
   }
   {
     Map i(src, top.take("inflammation"), "inflammation");
@@ -252,18 +292,117 @@ mapping::RuleSet read_rules(const fs::path& file) {
         static_cast<int>(r.integer("level_window_days", c.level_window_days, 1, 3650));
     c.course_gap_days = static_cast<int>(r.integer("course_gap_days", c.course_gap_days, 0, 3650));
     c.drug_classes = r.strings("drug_classes");
-    for (const std::string& cls : c.drug_classes) {
-      const bool known = std::any_of(rules.drugs.begin(), rules.drugs.end(),
-                                     [&](const mapping::DrugDef& d) { return d.drug_class == cls; });
-      if (!known)
-        src.fail(r.node()["drug_classes"], "rules.tdm-reactive.drug_classes",
-                 "no drug has class '" + cls + "'");
-    }
+    check_classes(r, "drug_classes", c.drug_classes, rules);
     r.done();
   }
   {
     Map r(src, rule_map.take("data-incomplete"), "rules.data-incomplete");
     rules.data_incomplete.meta = read_meta(r, "data-incomplete");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("cmv-exclusion"), "rules.cmv-exclusion");
+    auto& c = rules.cmv_exclusion;
+    c.meta = read_meta(r, "cmv-exclusion");
+    c.tissue_window_days = days(r, "tissue_window_days", c.tissue_window_days);
+    c.escalation_classes = r.strings("escalation_classes");
+    check_classes(r, "escalation_classes", c.escalation_classes, rules);
+    c.iv_steroid_is_escalation = r.boolean("iv_steroid_is_escalation", c.iv_steroid_is_escalation);
+    c.orders = read_orders(r, "orders");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("cmv-positive"), "rules.cmv-positive");
+    rules.cmv_positive.meta = read_meta(r, "cmv-positive");
+    rules.cmv_positive.window_days = days(r, "window_days", rules.cmv_positive.window_days);
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("tdm-interpret"), "rules.tdm-interpret");
+    rules.tdm_interpret.meta = read_meta(r, "tdm-interpret");
+    rules.tdm_interpret.window_days = days(r, "window_days", rules.tdm_interpret.window_days);
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("thiopurine-pgx"), "rules.thiopurine-pgx");
+    auto& c = rules.thiopurine_pgx;
+    c.meta = read_meta(r, "thiopurine-pgx");
+    c.transfusion_window_days = days(r, "transfusion_window_days", c.transfusion_window_days);
+    c.tpmt_no_function = r.strings("tpmt_no_function");
+    c.nudt15_no_function = r.strings("nudt15_no_function");
+    c.genotype_orders = read_orders(r, "genotype_orders");
+    static const std::set<std::string> kPhenotypes{"normal", "intermediate", "poor"};
+    static const std::set<std::string> kSeverities{"info", "warning", "critical"};
+    for (const YAML::Node& n : r.list("cpic", true)) {
+      Map row(src, n, "rules.thiopurine-pgx.cpic");
+      mapping::CpicRow cpic{row.string("tpmt"), row.string("nudt15"), row.string("severity"),
+                            row.string("advice"), row.boolean("avoid", false)};
+      if (!kPhenotypes.contains(cpic.tpmt) || !kPhenotypes.contains(cpic.nudt15))
+        src.fail(n, "rules.thiopurine-pgx.cpic",
+                 "tpmt and nudt15 must be normal, intermediate or poor");
+      if (!kSeverities.contains(cpic.severity))
+        src.fail(n, "rules.thiopurine-pgx.cpic.severity", "info, warning or critical");
+      for (const auto& other : c.cpic)
+        if (other.tpmt == cpic.tpmt && other.nudt15 == cpic.nudt15)
+          src.fail(n, "rules.thiopurine-pgx.cpic",
+                   "the cell " + cpic.tpmt + " x " + cpic.nudt15 + " is given twice");
+      c.cpic.push_back(std::move(cpic));
+      row.done();
+    }
+    if (c.cpic.size() != 9)
+      src.fail(r.node()["cpic"], "rules.thiopurine-pgx.cpic", "needs all 9 cells of TPMT x NUDT15");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("veo-ibd-monogenic"), "rules.veo-ibd-monogenic");
+    auto& c = rules.veo_ibd;
+    c.meta = read_meta(r, "veo-ibd-monogenic");
+    c.onset_years = r.number("onset_years", 0, 18).value_or(c.onset_years);
+    c.infantile_years = r.number("infantile_years", 0, 18).value_or(c.infantile_years);
+    c.orders = read_orders(r, "orders");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("monogenic-defect"), "rules.monogenic-defect");
+    auto& c = rules.monogenic_defect;
+    c.meta = read_meta(r, "monogenic-defect");
+    c.genes = r.strings("genes");
+    c.critical_genes = r.strings("critical_genes");
+    for (const std::string& g : c.critical_genes)
+      if (std::find(c.genes.begin(), c.genes.end(), g) == c.genes.end())
+        src.fail(r.node()["critical_genes"], "rules.monogenic-defect.critical_genes",
+                 g + " is not in genes");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("refractory-escalation"), "rules.refractory-escalation");
+    rules.refractory_escalation.meta = read_meta(r, "refractory-escalation");
+    rules.refractory_escalation.failed_mechanisms = static_cast<int>(
+        r.integer("failed_mechanisms", rules.refractory_escalation.failed_mechanisms, 1, 10));
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("escalation-unproven"), "rules.escalation-unproven");
+    rules.escalation_unproven.meta = read_meta(r, "escalation-unproven");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("pre-advanced-screening"), "rules.pre-advanced-screening");
+    auto& c = rules.pre_advanced_screening;
+    c.meta = read_meta(r, "pre-advanced-screening");
+    c.window_days = days(r, "window_days", c.window_days);
+    c.orders = read_orders(r, "orders");
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("hla-dqa1-05"), "rules.hla-dqa1-05");
+    rules.hla_dqa1_05.meta = read_meta(r, "hla-dqa1-05");
+    rules.hla_dqa1_05.allele_prefix = r.string("allele_prefix", rules.hla_dqa1_05.allele_prefix);
+    r.done();
+  }
+  {
+    Map r(src, rule_map.take("ipaa-in-crohns"), "rules.ipaa-in-crohns");
+    rules.ipaa_in_crohns.meta = read_meta(r, "ipaa-in-crohns");
     r.done();
   }
   rule_map.done();
@@ -277,7 +416,8 @@ mapping::Terminology read_valuesets(const fs::path& dir, mapping::RuleSet& rules
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code type_ec;
-    if (it->is_regular_file(type_ec) && it->path().extension() == ".json") files.push_back(it->path());
+    if (it->is_regular_file(type_ec) && it->path().extension() == ".json")
+      files.push_back(it->path());
   }
   if (ec) throw ConfigError{dir.string() + ": cannot list the value sets: " + ec.message()};
   std::sort(files.begin(), files.end());
@@ -299,12 +439,14 @@ mapping::Terminology read_valuesets(const fs::path& dir, mapping::RuleSet& rules
   };
   for (const auto& d : rules.diseases) require(d.valueset, "disease " + d.name);
   for (const auto& d : rules.drugs) require(d.valueset, "drug " + d.name);
+  for (const auto& p : rules.procedures) require(p.valueset, "procedure " + p.kind);
   for (auto& l : rules.labs) {
     require(l.valueset, "lab " + l.concept_id);
     const auto* vs = terminology->find(l.valueset);
     if (!l.order_code && !vs->codes.empty()) l.order_code = vs->codes.front();
     // A test known by name only still gets a code, one a site maps to its own orderable.
-    if (!l.order_code) l.order_code = fhir::Coding{"urn:ibd-cds:lab-order", l.concept_id, l.display};
+    if (!l.order_code)
+      l.order_code = fhir::Coding{"urn:ibd-cds:lab-order", l.concept_id, l.display};
   }
   return std::move(*terminology);
 }

@@ -25,9 +25,34 @@ const Measurement* latest_in_window(const IbdModel& model, const std::string& co
 // Starts an Advice carrying the rule's identity, source and override reasons.
 Advice make_advice(const RuleMeta& meta, const RuleSet& rules, Severity severity);
 
+// Therapies the patient is on at `now` (not proposals, not ended).
+std::vector<const Therapy*> current_therapies(const IbdModel& model, fhir::TimePoint now);
+
+// The draft medication orders this hook call is about: on order-select the selected ones
+// (all drafts when none is named), on order-sign every draft; none on patient-view.
+std::vector<const Therapy*> proposals(const RuleInput& in);
+
+// A proposal that escalates immunosuppression: an advanced therapy, a calcineurin inhibitor,
+// or an intravenous systemic corticosteroid (when configured so).
+bool is_escalation(const Therapy& t, const RuleSet& rules, bool iv_steroid_counts);
+
+// Trace line helpers: every rule reports once, fired or not.
+RuleTrace start_trace(const RuleMeta& meta, const HookContext& context);
+
 namespace rules {
 void tdm_reactive(const RuleInput& in, Evaluation& out);
 void data_incomplete(const RuleInput& in, Evaluation& out);
+void cmv_exclusion(const RuleInput& in, Evaluation& out);
+void cmv_positive(const RuleInput& in, Evaluation& out);
+void tdm_interpret(const RuleInput& in, Evaluation& out);
+void thiopurine_pgx(const RuleInput& in, Evaluation& out);
+void veo_ibd_monogenic(const RuleInput& in, Evaluation& out);
+void monogenic_defect(const RuleInput& in, Evaluation& out);
+void refractory_escalation(const RuleInput& in, Evaluation& out);
+void escalation_unproven(const RuleInput& in, Evaluation& out);
+void pre_advanced_screening(const RuleInput& in, Evaluation& out);
+void hla_dqa1_05(const RuleInput& in, Evaluation& out);
+void ipaa_in_crohns(const RuleInput& in, Evaluation& out);
 }  // namespace rules
 
 }  // namespace ibd::mapping

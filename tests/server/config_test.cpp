@@ -50,7 +50,7 @@ TEST(Config, ShippedConfigLoads) {
   EXPECT_EQ(cfg->server.listen.host, "127.0.0.1");
   EXPECT_EQ(cfg->server.listen.port, 8080);
   EXPECT_FALSE(cfg->auth_enabled);
-  EXPECT_EQ(cfg->engine->catalog.services().size(), 1u);
+  EXPECT_EQ(cfg->engine->catalog.services().size(), 3u);
   EXPECT_FALSE(cfg->engine->rules.version.empty());
   EXPECT_GE(cfg->engine->terminology.size(), 40u);
   EXPECT_EQ(cfg->engine->rules.tdm_reactive.induction_weeks, 14);

@@ -1,0 +1,15 @@
+// hla-dqa1-05: clinical-rules.md §3. (Not implemented yet: reports that it did not run.)
+#include "mapping/rules/rules.hpp"
+
+namespace ibd::mapping::rules {
+
+void hla_dqa1_05(const RuleInput& in, Evaluation& out) {
+  RuleTrace trace = start_trace(in.rules.hla_dqa1_05.meta, in.context);
+  if (trace.ran) {
+    trace.ran = false;
+    trace.why = "not implemented yet";
+  }
+  out.trace.push_back(trace);
+}
+
+}  // namespace ibd::mapping::rules

@@ -1,0 +1,15 @@
+// thiopurine-pgx: clinical-rules.md §3. (Not implemented yet: reports that it did not run.)
+#include "mapping/rules/rules.hpp"
+
+namespace ibd::mapping::rules {
+
+void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
+  RuleTrace trace = start_trace(in.rules.thiopurine_pgx.meta, in.context);
+  if (trace.ran) {
+    trace.ran = false;
+    trace.why = "not implemented yet";
+  }
+  out.trace.push_back(trace);
+}
+
+}  // namespace ibd::mapping::rules
