@@ -1,6 +1,7 @@
 #include "mapping/model.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -30,8 +31,42 @@ class Builder {
     }
   }
 
+  // The same resource can arrive twice (two prefetch keys, or an amended version beside the
+  // original): for each Type/id keep the newest version, by meta.versionId, else
+  // meta.lastUpdated, else the first seen.
+  std::set<const Json*> newest_versions() const {
+    std::map<std::string, const Json*> best;
+    auto version_of = [](const Json& r) -> std::pair<long, std::string> {
+      const Json* meta = r.find("meta");
+      long v = -1;
+      std::string updated;
+      if (meta != nullptr) {
+        if (const std::string* vid = meta->string_at("versionId")) {
+          char* end = nullptr;
+          const long parsed = std::strtol(vid->c_str(), &end, 10);
+          if (end != vid->c_str() && *end == '\0') v = parsed;
+        }
+        if (const std::string* lu = meta->string_at("lastUpdated")) {
+          if (auto dt = fhir::parse_date_time(*lu)) updated = fhir::format_instant(dt->start);
+        }
+      }
+      return {v, updated};
+    };
+    for (const SourcedResource& r : data_.resources) {
+      const std::string* type = fhir::resource_type(r.resource);
+      const std::string* id = fhir::resource_id(r.resource);
+      if (type == nullptr || id == nullptr || id->empty()) continue;
+      auto [it, inserted] = best.emplace(*type + "/" + *id, &r.resource);
+      if (!inserted && version_of(*it->second) < version_of(r.resource)) it->second = &r.resource;
+    }
+    std::set<const Json*> out;
+    for (const auto& [ref, json] : best) out.insert(json);
+    return out;
+  }
+
   IbdModel build() && {
     std::set<std::string> seen;
+    const std::set<const Json*> newest = newest_versions();
     for (const SourcedResource& r : data_.resources) {
       const std::string* type = fhir::resource_type(r.resource);
       const std::string* id = fhir::resource_id(r.resource);
@@ -42,8 +77,8 @@ class Builder {
       }
       if (id == nullptr || id->empty()) {
         p.id = "(no id)";
-      } else if (!seen.insert(p.reference()).second) {
-        continue;  // the same resource under two prefetch keys counts once
+      } else if (!newest.contains(&r.resource) || !seen.insert(p.reference()).second) {
+        continue;  // an older version, or the same resource again under another key
       }
       if (*type == "Patient") {
         read_patient(r.resource, p);
@@ -133,13 +168,21 @@ class Builder {
     const fhir::CodeableConcept code =
         read_codeable_concept(r.find("code") ? *r.find("code") : Json());
     const DiseaseDef* disease = nullptr;
+    bool ibd = true;
     for (const DiseaseDef& d : rules_.diseases) {
       if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
         disease = &d;
         break;
       }
     }
-    if (disease == nullptr) return;  // not an IBD diagnosis: not ours to judge
+    for (const DiseaseDef& d : rules_.other_conditions) {
+      if (disease != nullptr) break;
+      if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
+        disease = &d;
+        ibd = false;
+      }
+    }
+    if (disease == nullptr) return;  // not a diagnosis the rules use
     if (const Json* vs = r.find("verificationStatus")) {
       for (const fhir::Coding& c : read_codeable_concept(*vs).codings) {
         if (one_of(c.code,
@@ -167,7 +210,7 @@ class Builder {
         }
       }
     }
-    model_.diagnoses.push_back(std::move(d));
+    (ibd ? model_.diagnoses : model_.conditions).push_back(std::move(d));
   }
 
   void read_observation(const Json& r, const Provenance& p) {

@@ -105,7 +105,8 @@ struct IbdModel {
   std::string patient_id;
   std::optional<fhir::DateTime> birth_date;
   std::string sex;
-  std::vector<Diagnosis> diagnoses;
+  std::vector<Diagnosis> diagnoses;   // IBD diagnoses, most specific first
+  std::vector<Diagnosis> conditions;  // other conditions the rules use (CMV colitis)
   std::vector<Therapy> therapies;
   std::vector<Measurement> measurements;  // newest first
   std::vector<GeneResult> genes;          // newest first

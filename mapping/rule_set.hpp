@@ -171,7 +171,8 @@ struct RuleSet {
   std::string override_reason_system;  // Coding.system of override reasons
   std::vector<DrugDef> drugs;
   std::vector<LabDef> labs;  // matched in this order: first match wins
-  std::vector<DiseaseDef> diseases;
+  std::vector<DiseaseDef> diseases;          // IBD, most specific first
+  std::vector<DiseaseDef> other_conditions;  // other diagnoses rules use ("cmv-colitis")
   InflammationConfig inflammation;
   TdmReactiveConfig tdm_reactive;
   DataIncompleteConfig data_incomplete;

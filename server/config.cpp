@@ -229,6 +229,11 @@ mapping::RuleSet read_rules(const fs::path& file) {
     rules.diseases.push_back({d.string("name"), d.string("valueset"), d.string("display")});
     d.done();
   }
+  for (const YAML::Node& n : top.list("other_conditions", false)) {
+    Map d(src, n, "other_conditions");
+    rules.other_conditions.push_back({d.string("name"), d.string("valueset"), d.string("display")});
+    d.done();
+  }
   for (const YAML::Node& n : top.list("labs", true)) {
     Map l(src, n, "labs");
     mapping::LabDef lab{l.string("concept"), l.string("valueset"), l.string("unit", ""),
@@ -438,6 +443,7 @@ mapping::Terminology read_valuesets(const fs::path& dir, mapping::RuleSet& rules
                         dir.string()};
   };
   for (const auto& d : rules.diseases) require(d.valueset, "disease " + d.name);
+  for (const auto& d : rules.other_conditions) require(d.valueset, "condition " + d.name);
   for (const auto& d : rules.drugs) require(d.valueset, "drug " + d.name);
   for (const auto& p : rules.procedures) require(p.valueset, "procedure " + p.kind);
   for (auto& l : rules.labs) {

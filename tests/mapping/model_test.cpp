@@ -102,6 +102,19 @@ TEST_F(ModelTest, SameResourceUnderTwoKeysCountsOnce) {
   EXPECT_EQ(m.measurements.size(), 1u);
 }
 
+TEST_F(ModelTest, AnAmendedVersionSupersedesTheOriginal) {
+  auto original = observation("o1", "1988-5", "25", "mg/L", "2026-05-20");
+  original.set("meta", parse(R"({"versionId":"1"})"));
+  auto amended = observation("o1", "1988-5", "2.5", "mg/L", "2026-05-20", "amended");
+  amended.set("meta", parse(R"({"versionId":"2"})"));
+  auto data = patient_data({amended});
+  data.resources.insert(data.resources.begin() + 1, {"observations", original});  // original first
+  auto m = build_model(data, terminology_, rules_);
+  ASSERT_EQ(m.measurements.size(), 1u);
+  EXPECT_EQ(m.measurements[0].value_text, "2.5");
+  EXPECT_EQ(m.measurements[0].status, "amended");
+}
+
 TEST_F(ModelTest, MedicationReferenceToContainedMedication) {
   auto ms = parse(R"({"resourceType":"MedicationStatement","id":"m1","status":"active",
     "contained":[{"resourceType":"Medication","id":"med","code":{"text":"Inflectra 100 mg"}}],

@@ -1,0 +1,1 @@
+// Tests to come with the rules they cover.
