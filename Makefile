@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 CONFIG  ?= config/ibd-cds.yaml
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-asan bench clean
+.PHONY: all deps configure build run test test-asan bench docs clean
 
 all: build
 
@@ -35,6 +35,10 @@ test-asan: deps
 # Load benchmark with wrk against a Release server (a measurement, not a test).
 bench: build
 	bench/run.sh
+
+# Regenerates docs/rules.md from the configuration (a test fails when it is out of date).
+docs: build
+	$(BUILD)/bin/ibd-cds rules-doc --config $(CONFIG) > docs/rules.md
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -532,6 +532,23 @@ std::optional<std::int64_t> Json::as_int() const {
 
 const Json::Array* Json::as_array() const { return std::get_if<Array>(&value_); }
 Json::Array* Json::as_array() { return std::get_if<Array>(&value_); }
+
+namespace {
+const Json::Array& empty_array() {
+  static const Json::Array kEmpty;
+  return kEmpty;
+}
+}  // namespace
+
+const Json::Array& Json::items() const {
+  const Array* a = as_array();
+  return a != nullptr ? *a : empty_array();
+}
+
+const Json::Array& Json::items_at(std::string_view key) const {
+  const Json* v = find(key);
+  return v != nullptr ? v->items() : empty_array();
+}
 const Json::Object* Json::as_object() const { return std::get_if<Object>(&value_); }
 Json::Object* Json::as_object() { return std::get_if<Object>(&value_); }
 

@@ -67,6 +67,10 @@ class Json {
   // Shorthands for find(key)->as_string() etc.; nullptr / nullopt when absent or mistyped.
   const std::string* string_at(std::string_view key) const;
   const Array* array_at(std::string_view key) const;
+  // For range-for: the array's items, or an empty array when this is not an array (or the key
+  // is absent / not an array). Never copies.
+  const Array& items() const;
+  const Array& items_at(std::string_view key) const;
 
   // Builders. set() turns a null into an object, replaces an existing key or appends;
   // push() turns a null into an array. Both return *this for chaining.

@@ -202,8 +202,9 @@ InflammationAssessment assess_inflammation(const IbdModel& model, const Inflamma
 }
 
 std::string describe(const Measurement& m) {
-  const std::string value =
-      m.value ? format_number(*m.value) + " " + display_unit(m.unit) : m.value_text;
+  // Converted: the number in the canonical unit. Kept as recorded: the text with its own unit.
+  const std::string value = m.value ? format_number(*m.value) + " " + display_unit(m.unit)
+                                    : m.value_text + (m.unit_text.empty() ? "" : " " + m.unit_text);
   std::string text = m.label + " " + m.comparator + value;
   while (!text.empty() && text.back() == ' ') text.pop_back();
   return escape_markdown(text) + " on " + fhir::format_date(m.effective.start) +
@@ -224,13 +225,20 @@ EvidenceRow evidence_row(const Measurement& m) {
 
 EvidenceRow evidence_row(const Therapy& t, fhir::TimePoint now) {
   EvidenceRow row;
-  row.date = t.start ? fhir::format_date(t.start->start) : "unknown";
   row.test = t.label.empty() ? t.drug : t.label;
-  row.recorded = t.status + (t.start ? ", started " + t.start->text : "");
-  if (t.start)
+  row.source = t.source.reference();
+  if (t.proposed) {
+    row.date = t.start ? fhir::format_date(t.start->start) : "now";
+    row.recorded = "proposed (" + (t.status.empty() ? std::string("draft") : t.status) + " order)" +
+                   (t.intravenous ? ", intravenous" : "");
+    return row;
+  }
+  row.date = t.start ? fhir::format_date(t.start->start) : "unknown";
+  row.recorded = t.status + (t.start ? ", started " + t.start->text : "") +
+                 (t.end ? ", ended " + t.end->text : "");
+  if (t.start && t.current_at(now))
     row.converted =
         std::to_string(fhir::days_between(t.start->start, now) / 7) + " weeks on " + t.drug;
-  row.source = t.source.reference();
   return row;
 }
 

@@ -23,6 +23,7 @@ class Builder {
       : data_(data), terminology_(terminology), rules_(rules) {
     model_.patient_id = data.patient_id;
     model_.missing = data.missing;
+    model_.selections = data.selections;
     // Index resources by type/id so medicationReference can find a bundled Medication.
     for (const SourcedResource& r : data.resources) {
       const std::string* type = fhir::resource_type(r.resource);
@@ -370,9 +371,11 @@ class Builder {
   }
 
   static bool is_intravenous(const Json& r) {
-    const Json::Array* dosages = r.array_at("dosageInstruction");
-    if (dosages == nullptr) dosages = r.array_at("dosage");  // MedicationStatement
-    for (const Json& d : dosages ? *dosages : Json::Array{}) {
+    // MedicationRequest.dosageInstruction, MedicationStatement.dosage.
+    const Json* dosages =
+        r.find("dosageInstruction") ? r.find("dosageInstruction") : r.find("dosage");
+    if (dosages == nullptr) return false;
+    for (const Json& d : dosages->items()) {
       const Json* route = d.find("route");
       if (route == nullptr) continue;
       const fhir::CodeableConcept cc = read_codeable_concept(*route);

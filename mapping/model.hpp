@@ -113,6 +113,7 @@ struct IbdModel {
   std::vector<ProcedureFact> procedures;  // done and proposed
   std::vector<Diagnostic> diagnostics;    // what was ignored, and why
   std::vector<MissingSource> missing;     // sources that could not be read
+  std::vector<std::string> selections;    // order-select: context.selections
 
   // The disease the model settles on: Crohn's over UC over IBD-U when several are coded.
   const Diagnosis* primary_diagnosis() const;

@@ -11,6 +11,7 @@
 #include "fhir/datetime.hpp"
 #include "fhir/json.hpp"
 #include "hooks/engine.hpp"
+#include "mapping/rule_doc.hpp"
 #include "server/app.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
@@ -250,7 +251,18 @@ int main(int argc, char** argv) {
   request_cmd->add_option("--as-of", as_of,
                           "Move the dates so the scenario happens on this date (default: today)");
 
+  auto* doc_cmd =
+      app.add_subcommand("rules-doc", "Print the clinician-readable rules page (docs/rules.md)");
+  doc_cmd->add_option("--config", config_path, "Configuration file")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+  if (doc_cmd->parsed()) {
+    auto cfg = load_or_report(config_path);
+    if (!cfg) return 2;
+    std::fputs(mapping::rules_markdown(cfg->engine->rules, cfg->engine->terminology).c_str(),
+               stdout);
+    return 0;
+  }
   if (serve_cmd->parsed()) return serve(config_path, listen);
   if (request_cmd->parsed()) return replay_request(scenario_path, as_of);
   return evaluate(config_path, request_path, service_id, now_text, explain);

@@ -1,14 +1,185 @@
-// cmv-positive: clinical-rules.md §3. (Not implemented yet: reports that it did not run.)
+// cmv-positive: CMV found in colonic tissue (IHC / tissue PCR read as positive) or CMV colitis
+// diagnosed (a Condition with an onset) within the window: treat CMV colitis (ganciclovir,
+// then valganciclovir [M]). On order hooks, proposed immunosuppression (an escalation, or an
+// immunosuppressive drug the patient is not on) gets an explicit "do not add immunosuppression
+// now" and a suggestion to remove the draft. CMV DNA in blood is
+// supportive only: shown when present, never enough on its own. An undated CMV colitis
+// diagnosis cannot be placed in the window and is left to cmv-exclusion.
+// clinical-rules.md §3; ECCO infections guideline (Kucharzik 2021).
+#include <algorithm>
+
 #include "mapping/rules/rules.hpp"
 
 namespace ibd::mapping::rules {
+namespace {
+
+constexpr const char* kTissue = "cmv-tissue";
+constexpr const char* kBlood = "cmv-blood";
+constexpr const char* kCmvColitis = "cmv-colitis";
+
+bool dated_within(fhir::TimePoint when, int window_days, fhir::TimePoint now) {
+  const long age = fhir::days_between(when, now);
+  return age >= -1 && age <= window_days;
+}
+
+// "a", "a and b", "a, b and c"; repeated names once.
+std::string join_names(const std::vector<const Therapy*>& therapies) {
+  std::vector<std::string> unique;
+  for (const Therapy* t : therapies)
+    if (std::find(unique.begin(), unique.end(), t->drug) == unique.end()) unique.push_back(t->drug);
+  std::string out;
+  for (std::size_t i = 0; i < unique.size(); ++i) {
+    if (i > 0) out += i + 1 == unique.size() ? " and " : ", ";
+    out += unique[i];
+  }
+  return out;
+}
+
+EvidenceRow condition_row(const Diagnosis& d) {
+  EvidenceRow row;
+  row.date = d.onset ? fhir::format_date(d.onset->start) : "unknown";
+  row.test = d.label.empty() ? d.display : d.label;
+  row.recorded = "diagnosis" + (d.onset ? ", onset " + d.onset->text : ", no onset date");
+  row.source = d.source.reference();
+  return row;
+}
+
+std::string condition_text(const Diagnosis& d) {
+  return escape_markdown(d.label.empty() ? d.display : d.label) + " (onset " +
+         fhir::format_date(d.onset->start) + ")";
+}
+
+}  // namespace
 
 void cmv_positive(const RuleInput& in, Evaluation& out) {
-  RuleTrace trace = start_trace(in.rules.cmv_positive.meta, in.context);
-  if (trace.ran) {
-    trace.ran = false;
-    trace.why = "not implemented yet";
+  const CmvPositiveConfig& cfg = in.rules.cmv_positive;
+  RuleTrace trace = start_trace(cfg.meta, in.context);
+  if (!trace.ran) {
+    out.trace.push_back(trace);
+    return;
   }
+  const std::string window = std::to_string(cfg.window_days);
+
+  // Tissue results in the window, newest first: every positive, and a negative newer than
+  // the newest positive (said, not trusted to cancel it: CMV in the colon is patchy).
+  std::vector<const Measurement*> positives;
+  const Measurement* later_negative = nullptr;
+  for (const Measurement& m : in.model.measurements) {
+    if (m.concept_id != kTissue || !dated_within(m.effective.start, cfg.window_days, in.now))
+      continue;
+    const Positivity p = positivity(m);
+    if (p == Positivity::kPositive) positives.push_back(&m);
+    if (p == Positivity::kNegative && positives.empty() && later_negative == nullptr)
+      later_negative = &m;
+  }
+  if (positives.empty()) later_negative = nullptr;
+  std::vector<const Diagnosis*> diagnoses;
+  bool undated = false;
+  for (const Diagnosis& d : in.model.conditions) {
+    if (d.disease != kCmvColitis) continue;
+    if (!d.onset) {
+      undated = true;
+      continue;
+    }
+    if (dated_within(d.onset->start, cfg.window_days, in.now)) diagnoses.push_back(&d);
+  }
+  if (positives.empty() && diagnoses.empty()) {
+    trace.why = "no positive CMV tissue result and no CMV colitis diagnosis in " + window +
+                " days" + (undated ? " (an undated CMV colitis diagnosis cannot be placed)" : "");
+    out.trace.push_back(trace);
+    return;
+  }
+
+  std::vector<const Therapy*> suppressants;
+  for (const Therapy* t : current_therapies(in.model, in.now))
+    if (in.rules.is_immunosuppressive(t->drug_class)) suppressants.push_back(t);
+  // Adding immunosuppression: an escalation, or an immunosuppressive drug the patient is not
+  // on (a renewal of current therapy is not an addition).
+  std::vector<const Therapy*> added;
+  for (const Therapy* t : proposals(in)) {
+    if (!in.rules.is_immunosuppressive(t->drug_class)) continue;
+    const bool renewal = std::any_of(suppressants.begin(), suppressants.end(),
+                                     [&](const Therapy* c) { return c->drug == t->drug; });
+    if (!renewal || is_escalation(*t, in.rules, in.rules.cmv_exclusion.iv_steroid_is_escalation))
+      added.push_back(t);
+  }
+  const Measurement* blood =
+      latest_in_window(in.model, kBlood, cfg.window_days, in.now, std::nullopt, false);
+
+  Advice a = make_advice(cfg.meta, in.rules, Severity::kCritical);
+  const std::string what = positives.empty() ? "CMV colitis diagnosed" : "CMV in colonic tissue";
+  if (!added.empty()) {
+    a.summary = what + ": treat CMV first; do not start " + join_names(added) + " now";
+    if (a.summary.size() >= 140)
+      a.summary = what + ": treat CMV first; do not add immunosuppression now";
+  } else {
+    a.summary = what + ": treat CMV colitis (ganciclovir, then valganciclovir)";
+  }
+
+  if (!positives.empty()) {
+    std::string found;
+    for (const Measurement* m : positives) found += (found.empty() ? "" : "; ") + describe(*m);
+    a.reasoning.push_back("**CMV found in colonic tissue:** " + found + ".");
+  }
+  if (later_negative != nullptr)
+    a.reasoning.push_back("A later tissue result, " + describe(*later_negative) +
+                          ", was negative. CMV in the colon is patchy: the positive result "
+                          "stands unless pathology revises it.");
+  if (!diagnoses.empty()) {
+    std::string dx;
+    for (const Diagnosis* d : diagnoses) dx += (dx.empty() ? "" : "; ") + condition_text(*d);
+    a.reasoning.push_back("**CMV colitis diagnosed:** " + dx + ".");
+  }
+  a.reasoning.push_back(
+      "**Treat CMV colitis:** intravenous ganciclovir, then oral valganciclovir to complete the "
+      "course [M]; dose for renal function and follow local or infectious-diseases advice for "
+      "the duration.");
+  if (!suppressants.empty()) {
+    std::string on;
+    for (const Therapy* t : suppressants)
+      on += (on.empty() ? "" : "; ") + t->drug +
+            (t->start ? " since " + escape_markdown(t->start->text) : "");
+    a.reasoning.push_back("**On immunosuppression:** " + on +
+                          ". Review it with the team while CMV colitis is treated (taper "
+                          "corticosteroids where possible); do not escalate it.");
+  }
+  if (!added.empty()) {
+    std::string drafts;
+    for (const Therapy* t : added)
+      drafts += (drafts.empty() ? "" : "; ") +
+                escape_markdown(t->label.empty() ? t->drug : t->label) +
+                (t->intravenous ? " (intravenous)" : "");
+    a.reasoning.push_back(
+        "**Do not add immunosuppression now:** " + drafts +
+        " is proposed. More immunosuppression on top of untreated CMV colitis risks severe "
+        "CMV disease. Treat CMV first, then reassess the IBD before deciding on " +
+        join_names(added) + ".");
+  }
+  if (blood != nullptr)
+    a.reasoning.push_back("**CMV DNA in blood:** " + describe(*blood) +
+                          ". Supportive only: the tissue result decides.");
+
+  for (const Measurement* m : positives) a.evidence.push_back(evidence_row(*m));
+  if (later_negative != nullptr) a.evidence.push_back(evidence_row(*later_negative));
+  for (const Diagnosis* d : diagnoses) a.evidence.push_back(condition_row(*d));
+  if (blood != nullptr) a.evidence.push_back(evidence_row(*blood));
+  for (const Therapy* t : suppressants) a.evidence.push_back(evidence_row(*t, in.now));
+  for (const Therapy* t : added) a.evidence.push_back(evidence_row(*t, in.now));
+  a.ignored = ignored_lines(in.model);
+
+  if (!added.empty()) {
+    Suggestion s;
+    s.label = "Hold " + join_names(added) + " until CMV colitis is treated";
+    for (const Therapy* t : added)
+      s.removals.push_back({t->source.reference(),
+                            "Remove the draft " + t->drug + " order until CMV colitis is treated"});
+    a.suggestions.push_back(std::move(s));
+  }
+  out.advice.push_back(std::move(a));
+  trace.fired = true;
+  trace.why = (positives.empty() ? "CMV colitis diagnosed" : "CMV positive in tissue") +
+              std::string(" within ") + window + " days" +
+              (added.empty() ? "" : "; immunosuppression proposed");
   out.trace.push_back(trace);
 }
 

@@ -1,15 +1,156 @@
-// hla-dqa1-05: clinical-rules.md §3. (Not implemented yet: reports that it did not run.)
+// hla-dqa1-05: an anti-TNF is proposed and the patient carries an HLA-DQA1*05 allele
+// (rules.hla_dqa1_05.allele_prefix) -> info: a higher risk of antibodies to the drug;
+// consider an immunomodulator and proactive drug monitoring. clinical-rules.md §3; PANTS.
+#include <algorithm>
+#include <cctype>
+
 #include "mapping/rules/rules.hpp"
 
 namespace ibd::mapping::rules {
+namespace {
+
+constexpr const char* kAntiTnfClass = "anti-tnf";
+constexpr const char* kHlaDqa1 = "HLA-DQA1";
+// The PANTS estimate the card quotes (Sazonovs et al. 2020, the source in config). Quoted
+// text, not a threshold: no decision depends on it.
+constexpr const char* kPantsHazardRatio = "1.9";
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The alleles of a GL String, grouped as the typing gives them: "+" separates the two
+// copies, "/" lists alleles the typing could not tell apart ("|", "^", "~" split too).
+std::vector<std::vector<std::string>> allele_lists(const std::string& gl) {
+  std::vector<std::vector<std::string>> out(1);
+  std::string current;
+  auto flush = [&] {
+    if (!current.empty()) out.back().push_back(current);
+    current.clear();
+  };
+  for (char c : gl) {
+    if (c == '/') {
+      flush();
+    } else if (c == '+' || c == '|' || c == '^' || c == '~' || c == ',' || c == ' ') {
+      flush();
+      if (!out.back().empty()) out.emplace_back();
+    } else {
+      current.push_back(c);
+    }
+  }
+  flush();
+  if (out.back().empty()) out.pop_back();
+  return out;
+}
+
+struct Carrier {
+  const GeneResult* result = nullptr;
+  std::vector<std::string> alleles;  // the matching alleles
+  bool ambiguous = false;            // a "/" list mixes matching and other alleles
+};
+
+std::optional<Carrier> carrier(const GeneResult& g, const std::string& prefix) {
+  Carrier c;
+  c.result = &g;
+  const std::string want = upper(prefix);
+  for (const auto& list : allele_lists(g.genotype)) {
+    std::size_t hits = 0;
+    for (const std::string& allele : list) {
+      if (!upper(allele).starts_with(want)) continue;
+      ++hits;
+      c.alleles.push_back(allele);
+    }
+    if (hits > 0 && hits < list.size()) c.ambiguous = true;
+  }
+  if (c.alleles.empty()) return std::nullopt;
+  return c;
+}
+
+EvidenceRow gene_row(const GeneResult& g) {
+  EvidenceRow row;
+  row.date = g.effective.text.empty() ? "unknown" : fhir::format_date(g.effective.start);
+  row.test = g.label.empty() ? g.gene : g.label;
+  row.recorded = !g.genotype.empty() ? g.genotype : g.variant;
+  row.source = g.source.reference();
+  return row;
+}
+
+}  // namespace
 
 void hla_dqa1_05(const RuleInput& in, Evaluation& out) {
-  RuleTrace trace = start_trace(in.rules.hla_dqa1_05.meta, in.context);
-  if (trace.ran) {
-    trace.ran = false;
-    trace.why = "not implemented yet";
+  const HlaDqa105Config& cfg = in.rules.hla_dqa1_05;
+  RuleTrace trace = start_trace(cfg.meta, in.context);
+  auto done = [&](std::string why) {
+    trace.why = std::move(why);
+    out.trace.push_back(trace);
+  };
+  if (!trace.ran) return done(trace.why);
+  std::vector<const Therapy*> anti_tnf;
+  for (const Therapy* t : proposals(in))
+    if (t->drug_class == kAntiTnfClass) anti_tnf.push_back(t);
+  if (anti_tnf.empty()) return done("no anti-TNF proposed");
+
+  std::vector<const GeneResult*> typings;
+  std::optional<Carrier> found;
+  for (const GeneResult& g : in.model.genes) {  // newest first
+    const bool typing =
+        g.gene == kHlaDqa1 || upper(g.genotype).find(upper(cfg.allele_prefix)) != std::string::npos;
+    if (!typing) continue;
+    typings.push_back(&g);
+    if (!found) found = carrier(g, cfg.allele_prefix);
   }
-  out.trace.push_back(trace);
+  if (typings.empty()) return done("no HLA-DQA1 typing on record");
+  if (!found) {
+    std::string what =
+        typings.front()->genotype.empty() ? typings.front()->variant : typings.front()->genotype;
+    return done("HLA-DQA1 typed, no " + cfg.allele_prefix + " allele (" + what + ")");
+  }
+
+  const Therapy& drug = *anti_tnf.front();
+  std::vector<const Therapy*> immunomodulators;
+  for (const Therapy* t : current_therapies(in.model, in.now))
+    if (t->drug_class == "thiopurine" || t->drug_class == "methotrexate")
+      immunomodulators.push_back(t);
+
+  Advice a = make_advice(cfg.meta, in.rules, Severity::kInfo);
+  a.summary = cfg.allele_prefix + " carrier: higher risk of antibodies to " + drug.drug +
+              "; consider an immunomodulator and proactive TDM";
+  std::string alleles;
+  for (const std::string& al : found->alleles) alleles += (alleles.empty() ? "" : ", ") + al;
+  a.reasoning.push_back("**Proposed:** " +
+                        escape_markdown(drug.label.empty() ? drug.drug : drug.label) + ".");
+  a.reasoning.push_back(
+      "**Carrier of " + escape_markdown(cfg.allele_prefix) + ":** " + escape_markdown(alleles) +
+      " in the typing " + escape_markdown(found->result->genotype) +
+      (found->ambiguous ? " (ambiguous at that position: the typing lists other alleles as "
+                          "alternatives; high-resolution typing would settle it)"
+                        : "") +
+      ".");
+  a.reasoning.push_back(
+      std::string("**Why it matters:** in PANTS, carrying HLA-DQA1\\*05 raised the risk of "
+                  "antibodies to infliximab and adalimumab (hazard ratio ") +
+      kPantsHazardRatio +
+      "); an immunomodulator lowered that risk. Antibodies lower drug levels and cause loss of "
+      "response.");
+  if (immunomodulators.empty()) {
+    a.reasoning.push_back(
+        "**Consider:** starting " + drug.drug +
+        " together with an immunomodulator (thiopurine or methotrexate), and proactive "
+        "therapeutic drug monitoring: trough level and antibodies early in maintenance.");
+  } else {
+    a.reasoning.push_back("**Consider:** continuing " + immunomodulators.front()->drug +
+                          " as combination therapy, and proactive therapeutic drug monitoring: "
+                          "trough level and antibodies early in maintenance.");
+  }
+  for (const Therapy* t : anti_tnf) a.evidence.push_back(evidence_row(*t, in.now));
+  a.evidence.push_back(gene_row(*found->result));
+  for (const Therapy* t : immunomodulators) a.evidence.push_back(evidence_row(*t, in.now));
+  a.ignored = ignored_lines(in.model);
+  out.advice.push_back(std::move(a));
+  trace.fired = true;
+  done(cfg.allele_prefix + " carrier (" + alleles + ") and " + drug.drug + " proposed");
 }
 
 }  // namespace ibd::mapping::rules

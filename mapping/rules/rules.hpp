@@ -2,8 +2,10 @@
 // its trace line and, when it fires, its Advice.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "mapping/evaluate.hpp"
 
@@ -29,7 +31,8 @@ Advice make_advice(const RuleMeta& meta, const RuleSet& rules, Severity severity
 std::vector<const Therapy*> current_therapies(const IbdModel& model, fhir::TimePoint now);
 
 // The draft medication orders this hook call is about: on order-select the selected ones
-// (all drafts when none is named), on order-sign every draft; none on patient-view.
+// (all drafts when context.selections is empty), on order-sign every draft; none on
+// patient-view.
 std::vector<const Therapy*> proposals(const RuleInput& in);
 
 // A proposal that escalates immunosuppression: an advanced therapy, a calcineurin inhibitor,
@@ -40,6 +43,23 @@ bool is_escalation(const Therapy& t, const RuleSet& rules, bool iv_steroid_count
 RuleTrace start_trace(const RuleMeta& meta, const HookContext& context);
 
 namespace rules {
+
+// One uninterrupted course of a drug: the current record(s) plus earlier records of the same
+// drug that ended (or were re-issued) within course_gap_days of it.
+struct Course {
+  const Therapy* first = nullptr;  // the record that starts the course
+  std::vector<const Therapy*> records;
+};
+
+// The courses of drugs of `classes` the patient is on now, by drug name.
+std::map<std::string, Course> current_courses(const RuleInput& in,
+                                              const std::vector<std::string>& classes,
+                                              int course_gap_days);
+
+enum class LevelReading { kLow, kAdequate, kUnknown };
+// A trough level against the drug's target; qualitative "undetectable" or an L flag is low.
+LevelReading read_level(const Measurement& level, const DrugDef& drug);
+
 void tdm_reactive(const RuleInput& in, Evaluation& out);
 void data_incomplete(const RuleInput& in, Evaluation& out);
 void cmv_exclusion(const RuleInput& in, Evaluation& out);

@@ -10,77 +10,6 @@
 namespace ibd::mapping::rules {
 namespace {
 
-// One uninterrupted course of a drug: the current record(s) plus earlier records of the same
-// drug that ended (or were re-issued) within course_gap_days of it.
-struct Course {
-  const Therapy* first = nullptr;  // the record that starts the course
-  std::vector<const Therapy*> records;
-};
-
-std::map<std::string, Course> current_courses(const RuleInput& in, const TdmReactiveConfig& cfg) {
-  std::map<std::string, std::vector<const Therapy*>> by_drug;
-  for (const Therapy& t : in.model.therapies) {
-    if (t.proposed || std::find(cfg.drug_classes.begin(), cfg.drug_classes.end(), t.drug_class) ==
-                          cfg.drug_classes.end())
-      continue;
-    by_drug[t.drug].push_back(&t);
-  }
-  std::map<std::string, Course> out;
-  for (auto& [drug, records] : by_drug) {
-    Course course;
-    for (const Therapy* t : records) {
-      if (!t->current_at(in.now)) continue;
-      course.records.push_back(t);
-      if (course.first == nullptr ||
-          (t->start && (!course.first->start || t->start->start < course.first->start->start)))
-        course.first = t;
-    }
-    if (course.first == nullptr) continue;  // not on it now
-    // Walk back through earlier records (newest first) while they join up with the course.
-    std::sort(records.begin(), records.end(), [](const Therapy* a, const Therapy* b) {
-      return a->start && (!b->start || a->start->start > b->start->start);
-    });
-    for (const Therapy* t : records) {
-      if (!course.first->start || !t->start || t->start->start >= course.first->start->start)
-        continue;
-      if (std::find(course.records.begin(), course.records.end(), t) != course.records.end())
-        continue;
-      if (t->status != "completed" && t->status != "stopped" && t->status != "active") continue;
-      const bool joins = !t->end || fhir::days_between(t->end->start, course.first->start->start) <=
-                                        cfg.course_gap_days;
-      if (!joins) break;
-      course.records.push_back(t);
-      course.first = t;
-    }
-    out.emplace(drug, std::move(course));
-  }
-  return out;
-}
-
-enum class LevelReading { kLow, kAdequate, kUnknown };
-
-LevelReading read_level(const Measurement& level, const DrugDef& drug) {
-  if (level.value && drug.level_target) {
-    switch (reaches(level, *drug.level_target, false)) {
-      case Tri::kYes:
-        return LevelReading::kAdequate;
-      case Tri::kNo:
-        return LevelReading::kLow;
-      case Tri::kUnknown:
-        return LevelReading::kUnknown;
-    }
-  }
-  // A qualitative result: "undetectable", or flagged low by the lab.
-  if (level.interpretation == "L" || level.interpretation == "LL") return LevelReading::kLow;
-  std::string words;
-  for (const std::string& w : normalise_words(level.value_text)) words += " " + w;
-  words += " ";
-  for (const char* phrase :
-       {" undetectable ", " undetected ", " not detected ", " below detection "})
-    if (words.find(phrase) != std::string::npos) return LevelReading::kLow;
-  return LevelReading::kUnknown;
-}
-
 fhir::CodeableConcept lab_order_code(const LabDef& lab, std::string text) {
   fhir::CodeableConcept code;
   if (lab.order_code) code.codings.push_back(*lab.order_code);
@@ -104,7 +33,8 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
     out.trace.push_back(trace);
     return;
   }
-  const std::map<std::string, Course> courses = current_courses(in, cfg);
+  const std::map<std::string, Course> courses =
+      current_courses(in, cfg.drug_classes, cfg.course_gap_days);
   if (courses.empty()) {
     trace.why = "not currently on a drug monitored by trough level";
     out.trace.push_back(trace);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "server/config.hpp"
+#include "tests/support/card_check.hpp"
 
 namespace ibd::hooks {
 namespace {
@@ -56,9 +57,9 @@ TEST_F(EngineTest, TdmCardIsCompleteCdsHooksCard) {
   auto r = engine_->call("ibd-patient-view",
                          scenario_request("tdm-reactive-fires-infliximab-active"), now());
   ASSERT_TRUE(r) << r.error().message;
-  const auto& cards = *r->response.array_at("cards");
-  ASSERT_EQ(cards.size(), 1u);
-  const fhir::Json& card = cards[0];
+  const fhir::Json* found = testing::card_of(r->response, "tdm-reactive");
+  ASSERT_NE(found, nullptr);
+  const fhir::Json& card = *found;
   EXPECT_TRUE(card.string_at("uuid")->starts_with("uuid-"));
   EXPECT_EQ(*card.string_at("indicator"), "warning");
   EXPECT_LT(card.string_at("summary")->size(), 140u);

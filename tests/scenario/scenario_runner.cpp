@@ -41,19 +41,17 @@ std::vector<std::string> strings(const Json* arr) {
 std::pair<std::set<std::string>, std::size_t> orders_of(const Json& card) {
   std::set<std::string> codes;
   std::size_t count = 0;
-  const Json::Array* suggestions = card.array_at("suggestions");
-  for (const Json& s : suggestions ? *suggestions : Json::Array{}) {
-    const Json::Array* actions = s.array_at("actions");
-    for (const Json& a : actions ? *actions : Json::Array{}) {
+  for (const Json& s : card.items_at("suggestions")) {
+    for (const Json& a : s.items_at("actions")) {
       if (!a.string_at("type") || *a.string_at("type") != "create") continue;
       ++count;
       const Json* resource = a.find("resource");
       const Json* code = resource ? resource->find("code") : nullptr;
-      const Json::Array* codings = code ? code->array_at("coding") : nullptr;
-      for (const Json& c : codings ? *codings : Json::Array{})
+      if (code == nullptr) continue;
+      for (const Json& c : code->items_at("coding"))
         if (c.string_at("system") && c.string_at("code"))
           codes.insert(*c.string_at("system") + "|" + *c.string_at("code"));
-      if (code && code->string_at("text")) codes.insert("text|" + *code->string_at("text"));
+      if (code->string_at("text")) codes.insert("text|" + *code->string_at("text"));
     }
   }
   return {codes, count};

@@ -67,6 +67,12 @@ std::string rule_of(const Json& card) {
   return id ? *id : "";
 }
 
+const Json* card_of(const Json& response, const std::string& rule) {
+  for (const Json& c : response.items_at("cards"))
+    if (rule_of(c) == rule) return &c;
+  return nullptr;
+}
+
 std::vector<std::string> check_card(const Json& card, const std::string& path) {
   std::vector<std::string> out;
   if (!card.is_object()) return {path + ": must be an object"};
@@ -103,7 +109,7 @@ std::vector<std::string> check_card(const Json& card, const std::string& path) {
         need_string(s, "label", sp, out);
         if (const Json* actions = s.find("actions")) {
           std::size_t j = 0;
-          for (const Json& a : actions->is_array() ? *actions->as_array() : Json::Array{})
+          for (const Json& a : actions->items())
             check_action(a, sp + ".actions[" + std::to_string(j++) + "]", out);
         }
       }
@@ -111,7 +117,7 @@ std::vector<std::string> check_card(const Json& card, const std::string& path) {
   }
   if (const Json* reasons = card.find("overrideReasons")) {
     std::size_t i = 0;
-    for (const Json& r : reasons->is_array() ? *reasons->as_array() : Json::Array{}) {
+    for (const Json& r : reasons->items()) {
       const std::string rp = path + ".overrideReasons[" + std::to_string(i++) + "]";
       check_coding(r, rp, out);
       need_string(r, "display", rp, out);
@@ -119,7 +125,7 @@ std::vector<std::string> check_card(const Json& card, const std::string& path) {
   }
   if (const Json* links = card.find("links")) {
     std::size_t i = 0;
-    for (const Json& l : links->is_array() ? *links->as_array() : Json::Array{}) {
+    for (const Json& l : links->items()) {
       const std::string lp = path + ".links[" + std::to_string(i++) + "]";
       need_string(l, "label", lp, out);
       need_string(l, "url", lp, out);

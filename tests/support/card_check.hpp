@@ -16,5 +16,7 @@ std::vector<std::string> check_discovery(const fhir::Json& discovery);
 
 // The rule id a card names in its "org.ibd-cds.rule" extension, "" when absent.
 std::string rule_of(const fhir::Json& card);
+// The card of `rule` in a {"cards": [...]} response, or nullptr.
+const fhir::Json* card_of(const fhir::Json& response, const std::string& rule);
 
 }  // namespace ibd::testing
