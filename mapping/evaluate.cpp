@@ -242,6 +242,55 @@ EvidenceRow evidence_row(const Therapy& t, fhir::TimePoint now) {
   return row;
 }
 
+EvidenceRow evidence_row(const Diagnosis& d) {
+  EvidenceRow row;
+  row.date = d.onset ? fhir::format_date(d.onset->start) : "unknown";
+  row.test = d.label.empty() ? d.display : d.label;
+  row.recorded =
+      "diagnosis: " + d.display + (d.onset ? ", onset " + d.onset->text : ", no onset date");
+  row.source = d.source.reference();
+  return row;
+}
+
+std::string phenotype_words(const std::string& phenotype) {
+  std::string s = phenotype;
+  for (char& c : s)
+    if (c == '-') c = ' ';
+  return s;
+}
+
+EvidenceRow evidence_row(const GeneResult& g) {
+  EvidenceRow row;
+  row.date = g.effective.text.empty() ? "unknown" : fhir::format_date(g.effective.start);
+  row.test = g.label.empty() ? g.gene : g.label;
+  row.recorded = g.gene;
+  if (!g.genotype.empty()) row.recorded += " " + g.genotype;
+  if (!g.variant.empty()) row.recorded += " " + g.variant;
+  if (g.phenotype_from_lab && !g.phenotype.empty())
+    row.recorded += ", " + phenotype_words(g.phenotype) + " metabolizer";
+  if (g.pathogenic) {
+    row.converted = "pathogenic / likely pathogenic";
+  } else if (!g.phenotype_from_lab && !g.phenotype.empty()) {
+    row.converted = phenotype_words(g.phenotype) + " metabolizer (derived from the star alleles)";
+  }
+  row.source = g.source.reference();
+  return row;
+}
+
+EvidenceRow evidence_row(const ProcedureFact& p) {
+  EvidenceRow row;
+  row.test = p.label;
+  row.source = p.source.reference();
+  if (p.proposed) {
+    row.date = "now";
+    row.recorded = "proposed (" + (p.status.empty() ? std::string("draft") : p.status) + " order)";
+  } else {
+    row.date = p.performed ? fhir::format_date(p.performed->start) : "unknown";
+    row.recorded = p.status + (p.performed ? ", performed " + p.performed->text : "");
+  }
+  return row;
+}
+
 std::vector<std::string> ignored_lines(const IbdModel& model) {
   std::vector<std::string> out;
   std::size_t foreign = 0;

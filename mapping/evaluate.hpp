@@ -59,6 +59,11 @@ InflammationAssessment assess_inflammation(const IbdModel& model, const Inflamma
 // markdown-escaped here; another patient's resources are counted, never named.
 EvidenceRow evidence_row(const Measurement& m);
 EvidenceRow evidence_row(const Therapy& t, fhir::TimePoint now);
+EvidenceRow evidence_row(const Diagnosis& d);
+EvidenceRow evidence_row(const GeneResult& g);
+EvidenceRow evidence_row(const ProcedureFact& p);
+// "possible-intermediate" -> "possible intermediate".
+std::string phenotype_words(const std::string& phenotype);
 std::vector<std::string> ignored_lines(const IbdModel& model);
 std::string format_number(double value);  // "18", "0.5", "12.25", "1.2e+15"
 // "CRP 18 mg/L on 2026-05-20", with "(preliminary)" when it is; markdown-escaped.

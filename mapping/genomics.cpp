@@ -7,9 +7,9 @@
 //
 // An implication (therapeutic or diagnostic) may name no gene and point with derivedFrom at
 // the genotype or variant it was drawn from. Resources arrive in any order, so such a result
-// is kept with an empty gene and its derivedFrom references (in `variant`, marked with
-// kPendingMark) and a Diagnostic; when the referenced result is read, the gene is filled in
-// and the Diagnostic withdrawn. A result whose gene never resolves is never used by a rule.
+// is kept with an empty gene and its derivedFrom references (GeneResult::awaiting) and a
+// Diagnostic; when the referenced result is read, the gene is filled in and the Diagnostic
+// withdrawn. A result whose gene never resolves is never used by a rule.
 #include "mapping/genomics.hpp"
 
 #include <algorithm>
@@ -60,7 +60,6 @@ constexpr std::pair<std::string_view, std::string_view> kHgnc[] = {
 constexpr std::string_view kTpmt = "TPMT";
 constexpr std::string_view kNudt15 = "NUDT15";
 constexpr std::string_view kHlaDqa1 = "HLA-DQA1";
-constexpr std::string_view kPendingMark = "derivedFrom:";
 
 bool is_pgx_gene(std::string_view gene) { return gene == kTpmt || gene == kNudt15; }
 bool is_hla(std::string_view gene) { return gene.starts_with("HLA-"); }
@@ -696,7 +695,7 @@ class Reader {
         if (has_loinc(concept_at(c, "code"), kMedicationAssessedCode)) continue;
         texts += " " + read_value(c).text + " " + all_text(read_value(c).concept_value);
       }
-      for (const Json& d : derived_from()) {
+      for (const Json& d : obs_.items_at("derivedFrom")) {
         if (const std::string* display = d.string_at("display")) texts += " " + *display;
       }
       const std::vector<std::string> named = genes_.in_text(texts);
@@ -826,24 +825,18 @@ class Reader {
 
   std::string gene_from_texts(const Value& v) const {
     std::string texts = all_text(code_) + " " + v.text;
-    for (const Json& d : derived_from())
+    for (const Json& d : obs_.items_at("derivedFrom"))
       if (const std::string* display = d.string_at("display")) texts += " " + *display;
     const std::vector<std::string> named = genes_.in_text(texts);
     return named.size() == 1 ? named.front() : std::string();
   }
 
-  const Json::Array& derived_from() const {
-    static const Json::Array kEmpty;
-    const Json::Array* d = obs_.array_at("derivedFrom");
-    return d ? *d : kEmpty;
-  }
-
-  // " Observation/a Observation/b ": the derivedFrom references that can be resolved.
-  std::string derived_from_refs() const {
-    std::string out = " ";
-    for (const Json& d : derived_from()) {
+  // The derivedFrom references that can be resolved: "Observation/a".
+  std::vector<std::string> derived_from_refs() const {
+    std::vector<std::string> out;
+    for (const Json& d : obs_.items_at("derivedFrom")) {
       const auto ref = fhir::read_reference(d);
-      if (ref && !ref->contained && !ref->type.empty()) out += ref->type + "/" + ref->id + " ";
+      if (ref && !ref->contained && !ref->type.empty()) out.push_back(ref->type + "/" + ref->id);
     }
     return out;
   }
@@ -851,33 +844,36 @@ class Reader {
   // No gene named: take it from the result it was derived from when that was read already,
   // else wait for it.
   void pend(GeneResult r, const std::string& what) {
-    const std::string refs = derived_from_refs();
+    const std::vector<std::string> refs = derived_from_refs();
     for (const GeneResult& g : model_.genes) {
-      if (g.gene.empty() || refs.find(" " + g.source.reference() + " ") == std::string::npos)
+      if (g.gene.empty() || std::find(refs.begin(), refs.end(), g.source.reference()) == refs.end())
         continue;
       r.gene = g.gene;
       if (r.variant.empty()) r.variant = g.variant;
       return push(std::move(r));
     }
-    if (refs == " ") {
+    if (refs.empty()) {
       note("component", what + " without a gene named: cannot tell which gene");
       return;
     }
-    r.variant = std::string(kPendingMark) + refs;
+    std::string listed;
+    for (const std::string& ref : refs) listed += (listed.empty() ? "" : ", ") + ref;
     note("derivedFrom", what + " without a gene named, and the result it was derived from (" +
-                            trim(refs) + ") is not in the data");
+                            listed + ") is not in the data");
+    r.awaiting = refs;
     model_.genes.push_back(std::move(r));
   }
 
   // Appends a result, and gives its gene to implications read earlier that point at it.
   void push(GeneResult r) {
-    const std::string ref = " " + r.source.reference() + " ";
+    const std::string ref = r.source.reference();
     for (GeneResult& p : model_.genes) {
-      if (!p.gene.empty() || !p.variant.starts_with(kPendingMark) ||
-          p.variant.find(ref) == std::string::npos)
+      if (!p.gene.empty() ||
+          std::find(p.awaiting.begin(), p.awaiting.end(), ref) == p.awaiting.end())
         continue;
       p.gene = r.gene;
-      p.variant = r.variant;
+      if (p.variant.empty()) p.variant = r.variant;
+      p.awaiting.clear();
       const std::string pending = p.source.reference();
       std::erase_if(model_.diagnostics, [&](const Diagnostic& d) {
         return d.source.reference() == pending && d.path == "Observation.derivedFrom";

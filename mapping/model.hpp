@@ -55,6 +55,9 @@ struct GeneResult {
   bool phenotype_from_lab = false;  // reported by the lab (preferred over one derived here)
   bool pathogenic = false;          // a variant classified pathogenic or likely pathogenic
   std::string variant;              // the variant as reported (HGVS or name)
+  // An implication naming no gene, still waiting for the result it was derived from
+  // ("Observation/g1"); rules never use a result whose gene is empty.
+  std::vector<std::string> awaiting;
   std::string label;                // the result's name as recorded
   fhir::DateTime effective;
   Provenance source;

@@ -136,9 +136,10 @@ std::vector<RuleDoc> rule_docs(const RuleSet& r) {
       {&r.hla_dqa1_05.meta,
        "An anti-TNF is proposed and the patient carries an allele starting with " +
            r.hla_dqa1_05.allele_prefix + ".",
-       "Info: higher risk of anti-drug antibodies (PANTS, HR 1.9); consider an immunomodulator and "
-       "proactive drug "
-       "monitoring.",
+       "Info: higher risk of anti-drug antibodies (PANTS, HR " + n(r.hla_dqa1_05.hazard_ratio) +
+           "); consider an immunomodulator and "
+           "proactive drug "
+           "monitoring.",
        ""},
       {&r.data_incomplete.meta, "A data source the rules needed could not be read.",
        "Info naming what is missing, so that no card is never read as an all-clear.", ""},

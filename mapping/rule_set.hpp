@@ -160,6 +160,8 @@ struct PreAdvancedScreeningConfig {
 struct HlaDqa105Config {
   RuleMeta meta;
   std::string allele_prefix = "HLA-DQA1*05";
+  double hazard_ratio =
+      1.9;  // anti-drug antibodies, carriers vs non-carriers (PANTS), for the card
 };
 
 struct IpaaInCrohnsConfig {
@@ -170,7 +172,7 @@ struct RuleSet {
   std::string version;                 // rule-set version, in every card and discovery
   std::string override_reason_system;  // Coding.system of override reasons
   std::vector<DrugDef> drugs;
-  std::vector<LabDef> labs;  // matched in this order: first match wins
+  std::vector<LabDef> labs;                  // matched in this order: first match wins
   std::vector<DiseaseDef> diseases;          // IBD, most specific first
   std::vector<DiseaseDef> other_conditions;  // other diagnoses rules use ("cmv-colitis")
   InflammationConfig inflammation;

@@ -403,6 +403,8 @@ mapping::RuleSet read_rules(const fs::path& file) {
     Map r(src, rule_map.take("hla-dqa1-05"), "rules.hla-dqa1-05");
     rules.hla_dqa1_05.meta = read_meta(r, "hla-dqa1-05");
     rules.hla_dqa1_05.allele_prefix = r.string("allele_prefix", rules.hla_dqa1_05.allele_prefix);
+    rules.hla_dqa1_05.hazard_ratio =
+        r.number("hazard_ratio", 0.01, 100).value_or(rules.hla_dqa1_05.hazard_ratio);
     r.done();
   }
   {

@@ -74,15 +74,6 @@ const Measurement* newest_tissue(const RuleInput& in) {
   return nullptr;
 }
 
-EvidenceRow condition_row(const Diagnosis& d) {
-  EvidenceRow row;
-  row.date = d.onset ? fhir::format_date(d.onset->start) : "unknown";
-  row.test = d.label.empty() ? d.display : d.label;
-  row.recorded = "diagnosis" + (d.onset ? ", onset " + d.onset->text : ", no onset date");
-  row.source = d.source.reference();
-  return row;
-}
-
 ProposedOrder order_from(const OrderDef& def, const std::vector<std::string>& reasons) {
   ProposedOrder o;
   o.code.codings.push_back(def.code);
@@ -244,7 +235,7 @@ void cmv_exclusion(const RuleInput& in, Evaluation& out) {
   for (const Therapy* t : escalations) a.evidence.push_back(evidence_row(*t, in.now));
   if (tissue != nullptr) a.evidence.push_back(evidence_row(*tissue));
   if (older_tissue != nullptr) a.evidence.push_back(evidence_row(*older_tissue));
-  if (older_cmv_colitis != nullptr) a.evidence.push_back(condition_row(*older_cmv_colitis));
+  if (older_cmv_colitis != nullptr) a.evidence.push_back(evidence_row(*older_cmv_colitis));
   if (blood != nullptr) a.evidence.push_back(evidence_row(*blood));
   a.ignored = ignored_lines(in.model);
 

@@ -35,15 +35,6 @@ std::string join_names(const std::vector<const Therapy*>& therapies) {
   return out;
 }
 
-EvidenceRow condition_row(const Diagnosis& d) {
-  EvidenceRow row;
-  row.date = d.onset ? fhir::format_date(d.onset->start) : "unknown";
-  row.test = d.label.empty() ? d.display : d.label;
-  row.recorded = "diagnosis" + (d.onset ? ", onset " + d.onset->text : ", no onset date");
-  row.source = d.source.reference();
-  return row;
-}
-
 std::string condition_text(const Diagnosis& d) {
   return escape_markdown(d.label.empty() ? d.display : d.label) + " (onset " +
          fhir::format_date(d.onset->start) + ")";
@@ -161,7 +152,7 @@ void cmv_positive(const RuleInput& in, Evaluation& out) {
 
   for (const Measurement* m : positives) a.evidence.push_back(evidence_row(*m));
   if (later_negative != nullptr) a.evidence.push_back(evidence_row(*later_negative));
-  for (const Diagnosis* d : diagnoses) a.evidence.push_back(condition_row(*d));
+  for (const Diagnosis* d : diagnoses) a.evidence.push_back(evidence_row(*d));
   if (blood != nullptr) a.evidence.push_back(evidence_row(*blood));
   for (const Therapy* t : suppressants) a.evidence.push_back(evidence_row(*t, in.now));
   for (const Therapy* t : added) a.evidence.push_back(evidence_row(*t, in.now));

@@ -11,9 +11,6 @@ namespace {
 
 constexpr const char* kAntiTnfClass = "anti-tnf";
 constexpr const char* kHlaDqa1 = "HLA-DQA1";
-// The PANTS estimate the card quotes (Sazonovs et al. 2020, the source in config). Quoted
-// text, not a threshold: no decision depends on it.
-constexpr const char* kPantsHazardRatio = "1.9";
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -66,15 +63,6 @@ std::optional<Carrier> carrier(const GeneResult& g, const std::string& prefix) {
   }
   if (c.alleles.empty()) return std::nullopt;
   return c;
-}
-
-EvidenceRow gene_row(const GeneResult& g) {
-  EvidenceRow row;
-  row.date = g.effective.text.empty() ? "unknown" : fhir::format_date(g.effective.start);
-  row.test = g.label.empty() ? g.gene : g.label;
-  row.recorded = !g.genotype.empty() ? g.genotype : g.variant;
-  row.source = g.source.reference();
-  return row;
 }
 
 }  // namespace
@@ -131,7 +119,7 @@ void hla_dqa1_05(const RuleInput& in, Evaluation& out) {
   a.reasoning.push_back(
       std::string("**Why it matters:** in PANTS, carrying HLA-DQA1\\*05 raised the risk of "
                   "antibodies to infliximab and adalimumab (hazard ratio ") +
-      kPantsHazardRatio +
+      format_number(cfg.hazard_ratio) +
       "); an immunomodulator lowered that risk. Antibodies lower drug levels and cause loss of "
       "response.");
   if (immunomodulators.empty()) {
@@ -145,7 +133,7 @@ void hla_dqa1_05(const RuleInput& in, Evaluation& out) {
                           "trough level and antibodies early in maintenance.");
   }
   for (const Therapy* t : anti_tnf) a.evidence.push_back(evidence_row(*t, in.now));
-  a.evidence.push_back(gene_row(*found->result));
+  a.evidence.push_back(evidence_row(*found->result));
   for (const Therapy* t : immunomodulators) a.evidence.push_back(evidence_row(*t, in.now));
   a.ignored = ignored_lines(in.model);
   out.advice.push_back(std::move(a));

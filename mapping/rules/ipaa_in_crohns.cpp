@@ -29,24 +29,6 @@ std::vector<const ProcedureFact*> proposed_ipaa(const RuleInput& in) {
   return all;
 }
 
-EvidenceRow diagnosis_row(const Diagnosis& d) {
-  EvidenceRow row;
-  row.date = d.onset ? fhir::format_date(d.onset->start) : "unknown";
-  row.test = d.label.empty() ? d.display : d.label;
-  row.recorded = "diagnosis: " + d.display + (d.onset ? ", onset " + d.onset->text : "");
-  row.source = d.source.reference();
-  return row;
-}
-
-EvidenceRow procedure_row(const ProcedureFact& p) {
-  EvidenceRow row;
-  row.date = p.performed ? fhir::format_date(p.performed->start) : "now";
-  row.test = p.label;
-  row.recorded = "proposed (" + (p.status.empty() ? std::string("draft") : p.status) + " order)";
-  row.source = p.source.reference();
-  return row;
-}
-
 }  // namespace
 
 void ipaa_in_crohns(const RuleInput& in, Evaluation& out) {
@@ -105,8 +87,8 @@ void ipaa_in_crohns(const RuleInput& in, Evaluation& out) {
       "**Alternatives to discuss:** proctocolectomy with end ileostomy, or colectomy with "
       "ileorectal anastomosis when the rectum is spared.");
 
-  for (const Diagnosis& d : in.model.diagnoses) a.evidence.push_back(diagnosis_row(d));
-  for (const ProcedureFact* p : ipaa) a.evidence.push_back(procedure_row(*p));
+  for (const Diagnosis& d : in.model.diagnoses) a.evidence.push_back(evidence_row(d));
+  for (const ProcedureFact* p : ipaa) a.evidence.push_back(evidence_row(*p));
   a.ignored = ignored_lines(in.model);
 
   Suggestion s;

@@ -21,16 +21,6 @@ bool listed(const std::vector<std::string>& genes, const std::string& gene) {
                      [&](const std::string& g) { return upper(g) == upper(gene); });
 }
 
-EvidenceRow gene_row(const GeneResult& g) {
-  EvidenceRow row;
-  row.date = g.effective.text.empty() ? "unknown" : fhir::format_date(g.effective.start);
-  row.test = g.label.empty() ? g.gene : g.label;
-  row.recorded = g.gene + (g.variant.empty() ? "" : " " + g.variant);
-  row.converted = "pathogenic / likely pathogenic";
-  row.source = g.source.reference();
-  return row;
-}
-
 }  // namespace
 
 void monogenic_defect(const RuleInput& in, Evaluation& out) {
@@ -96,7 +86,7 @@ void monogenic_defect(const RuleInput& in, Evaluation& out) {
         "**Check:** that the zygosity fits the gene's mode of inheritance (recessive defects "
         "need two variants, or one homozygous) and that the variant fits the clinical "
         "picture.");
-    for (const GeneResult* g : hits) a.evidence.push_back(gene_row(*g));
+    for (const GeneResult* g : hits) a.evidence.push_back(evidence_row(*g));
     a.ignored = ignored_lines(in.model);
     out.advice.push_back(std::move(a));
     why += (why.empty() ? "" : "; ") + gene + (critical ? " (critical)" : " (warning)");

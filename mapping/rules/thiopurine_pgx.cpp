@@ -103,26 +103,6 @@ std::string short_advice(const std::string& advice, std::size_t room) {
   return out.substr(0, cut == std::string::npos ? room - 3 : cut) + "...";
 }
 
-EvidenceRow gene_row(const GeneResult& g) {
-  EvidenceRow row;
-  row.date = g.effective.text.empty() ? "unknown" : fhir::format_date(g.effective.start);
-  row.test = g.label.empty() ? g.gene : g.label;
-  std::string recorded = g.genotype;
-  if (g.phenotype_from_lab)
-    recorded += (recorded.empty() ? "" : ", ") + shown(g.phenotype) + " metabolizer";
-  row.recorded = g.gene + " " + recorded;
-  if (!g.phenotype_from_lab && !g.phenotype.empty())
-    row.converted = shown(g.phenotype) + " metabolizer (derived from the star alleles)";
-  row.source = g.source.reference();
-  return row;
-}
-
-EvidenceRow procedure_row(const ProcedureFact& p) {
-  return {p.performed ? fhir::format_date(p.performed->start) : "unknown", p.label,
-          p.status + (p.performed ? ", performed " + p.performed->text : ""), "",
-          p.source.reference()};
-}
-
 std::string describe_gene(const GeneReading& r) {
   if (!r.tested()) return "no result on record";
   const GeneResult& g = *r.chosen;
@@ -210,7 +190,7 @@ void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
   for (const Therapy* t : taking) a.evidence.push_back(evidence_row(*t, in.now));
   for (const GeneReading* r : {&tpmt, &nudt15})
     for (const GeneResult* g : r->all) {
-      a.evidence.push_back(gene_row(*g));
+      a.evidence.push_back(evidence_row(*g));
       reasons.push_back(g->source.reference());
     }
 
@@ -315,8 +295,8 @@ void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
                          ":** the genotype does not give a CPIC phenotype; measure red-cell "
                          "TPMT enzyme activity instead.";
       if (measured != nullptr) a.evidence.push_back(evidence_row(*measured));
-      if (spoils != nullptr) a.evidence.push_back(procedure_row(*spoils));
-      if (recent != nullptr && recent != spoils) a.evidence.push_back(procedure_row(*recent));
+      if (spoils != nullptr) a.evidence.push_back(evidence_row(*spoils));
+      if (recent != nullptr && recent != spoils) a.evidence.push_back(evidence_row(*recent));
       if (measured != nullptr && spoils == nullptr) {
         text += " A result is on record (" + describe(*measured) +
                 "): dose by it against the laboratory's reference ranges.";
