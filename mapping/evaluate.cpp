@@ -60,6 +60,13 @@ std::string format_number(double value) {
   return s == "-0" ? "0" : s;
 }
 
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut));
+}
+
 std::string escape_markdown(std::string_view text) {
   std::string out;
   out.reserve(text.size());

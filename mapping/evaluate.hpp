@@ -68,6 +68,8 @@ std::vector<std::string> ignored_lines(const IbdModel& model);
 std::string format_number(double value);  // "18", "0.5", "12.25", "1.2e+15"
 // "CRP 18 mg/L on 2026-05-20", with "(preliminary)" when it is; markdown-escaped.
 std::string describe(const Measurement& m);
+// At most `max_bytes` of `text`, never cutting a UTF-8 sequence in half.
+std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
 // Escapes markdown so EHR-supplied text shows as text: no links, images, emphasis or HTML.
 std::string escape_markdown(std::string_view text);
 

@@ -165,6 +165,39 @@ class Builder {
     return std::nullopt;
   }
 
+  // Onset from onsetAge (UCUM a, mo, wk, d; or the words) and the birth date. Whole years and
+  // months are added on the calendar; weeks and days as days. The precision is a day.
+  static std::optional<fhir::DateTime> onset_from_age(const Json& age,
+                                                      const fhir::DateTime& birth) {
+    using namespace std::chrono;
+    auto q = fhir::read_quantity(age);
+    if (!q || !q->value || *q->value < 0 || *q->value >= 150 * 366) return std::nullopt;
+    const std::string unit = !q->code.empty() ? q->code : q->unit;
+    const double v = *q->value;
+    const year_month_day born{birth.day()};
+    sys_days at;
+    if (unit == "a" || unit == "year" || unit == "years" || unit == "yr") {
+      year_month_day ymd = born + years{static_cast<int>(v)};
+      if (!ymd.ok()) ymd = ymd.year() / ymd.month() / last;  // born on 29 February
+      at = sys_days{ymd};
+    } else if (unit == "mo" || unit == "month" || unit == "months") {
+      year_month_day ymd = born + months{static_cast<int>(v)};
+      if (!ymd.ok()) ymd = ymd.year() / ymd.month() / last;
+      at = sys_days{ymd};
+    } else if (unit == "wk" || unit == "week" || unit == "weeks") {
+      at = birth.day() + days{static_cast<int>(v * 7)};
+    } else if (unit == "d" || unit == "day" || unit == "days") {
+      at = birth.day() + days{static_cast<int>(v)};
+    } else {
+      return std::nullopt;
+    }
+    fhir::DateTime onset = birth;
+    onset.start = at;
+    onset.precision = fhir::DatePrecision::kDay;
+    onset.text = "age " + q->value_text + " " + unit;
+    return onset;
+  }
+
   void read_condition(const Json& r, const Provenance& p) {
     const fhir::CodeableConcept code =
         read_codeable_concept(r.find("code") ? *r.find("code") : Json());
@@ -197,17 +230,10 @@ class Builder {
     Diagnosis d{disease->name, disease->display, code.label(), date_of(r, "onset"), p};
     if (!d.onset) {
       if (const Json* age = r.find("onsetAge"); age && model_.birth_date) {
-        auto q = fhir::read_quantity(*age);
-        if (q && q->value && *q->value >= 0 && *q->value < 150 &&
-            (q->code == "a" || q->unit == "years" || q->unit == "a")) {
-          using namespace std::chrono;
-          const year_month_day born{model_.birth_date->day()};
-          fhir::DateTime onset = *model_.birth_date;
-          year_month_day at = born + years{static_cast<int>(*q->value)};
-          if (!at.ok()) at = at.year() / at.month() / last;  // born on 29 February
-          onset.start = sys_days{at};
-          onset.text = "age " + q->value_text;
+        if (auto onset = onset_from_age(*age, *model_.birth_date)) {
           d.onset = onset;
+        } else {
+          note(p, "onsetAge", "an age at onset in a unit other than years, months, weeks or days");
         }
       }
     }

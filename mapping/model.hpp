@@ -55,6 +55,8 @@ struct GeneResult {
   bool phenotype_from_lab = false;  // reported by the lab (preferred over one derived here)
   bool pathogenic = false;          // a variant classified pathogenic or likely pathogenic
   std::string variant;              // the variant as reported (HGVS or name)
+  // "homozygous", "heterozygous", "hemizygous", "compound-heterozygous"; "" when not reported.
+  std::string zygosity;
   // An implication naming no gene, still waiting for the result it was derived from
   // ("Observation/g1"); rules never use a result whose gene is empty.
   std::vector<std::string> awaiting;

@@ -27,6 +27,9 @@ struct LabDef {
   std::string unit;        // canonical UCUM unit the value is converted to; "" = qualitative
   std::string display;     // name for cards when the record has none
   std::optional<fhir::Coding> order_code;  // how to order it; default: the value set's first code
+  // For an assay reported as a number without the lab's interpretation (anti-drug
+  // antibodies): a result at or above this counts as positive. Per assay; unset = not read.
+  std::optional<double> positive_at;
 };
 
 struct DiseaseDef {

@@ -237,10 +237,11 @@ mapping::RuleSet read_rules(const fs::path& file) {
   for (const YAML::Node& n : top.list("labs", true)) {
     Map l(src, n, "labs");
     mapping::LabDef lab{l.string("concept"), l.string("valueset"), l.string("unit", ""),
-                        l.string("display"), std::nullopt};
+                        l.string("display"), std::nullopt, std::nullopt};
     if (!mapping::is_known_unit(lab.unit))
       src.fail(l.node()["unit"], "labs.unit",
                "'" + lab.unit + "' is not a unit the converter knows");
+    lab.positive_at = l.number("positive_at", 0, 1e9);
     if (l.has("order_code")) {
       Map c(src, l.take("order_code"), "labs.order_code");
       lab.order_code = fhir::Coding{c.string("system"), c.string("code"), c.string("display", "")};

@@ -95,15 +95,28 @@ void print_explain(const hooks::HookResult& r) {
     std::printf("diagnosis: %s (%s) onset %s [%s]\n", d.display.c_str(), d.label.c_str(),
                 d.onset ? d.onset->text.c_str() : "unknown", d.source.reference().c_str());
   for (const auto& t : m.therapies)
-    std::printf("therapy: %s (%s) %s start %s%s [%s]\n", t.drug.c_str(), t.drug_class.c_str(),
+    std::printf("therapy: %s (%s) %s start %s%s%s [%s]\n", t.drug.c_str(), t.drug_class.c_str(),
                 t.status.c_str(), t.start ? t.start->text.c_str() : "unknown",
-                t.proposed ? " proposed" : "", t.source.reference().c_str());
+                t.proposed ? (t.selected ? " proposed, selected" : " proposed") : "",
+                t.intravenous ? " IV" : "", t.source.reference().c_str());
   for (const auto& x : m.measurements)
     std::printf("result: %s %s = %s%s %s -> %s %s [%s]\n",
                 fhir::format_date(x.effective.start).c_str(), x.concept_id.c_str(),
                 x.comparator.c_str(), x.value_text.c_str(), x.unit_text.c_str(),
                 x.value ? mapping::format_number(*x.value).c_str() : "-", x.unit.c_str(),
                 x.source.reference().c_str());
+  for (const auto& c : m.conditions)
+    std::printf("condition: %s (%s) onset %s [%s]\n", c.display.c_str(), c.label.c_str(),
+                c.onset ? c.onset->text.c_str() : "unknown", c.source.reference().c_str());
+  for (const auto& g : m.genes)
+    std::printf("gene: %s %s%s%s%s%s [%s]\n", g.gene.empty() ? "(unresolved)" : g.gene.c_str(),
+                g.genotype.c_str(), g.phenotype.empty() ? "" : " phenotype ", g.phenotype.c_str(),
+                g.phenotype_from_lab ? " (lab)" : "", g.pathogenic ? " pathogenic" : "",
+                g.source.reference().c_str());
+  for (const auto& p : m.procedures)
+    std::printf("procedure: %s (%s) %s%s [%s]\n", p.kind.c_str(), p.label.c_str(), p.status.c_str(),
+                p.proposed ? (p.selected ? " proposed, selected" : " proposed") : "",
+                p.source.reference().c_str());
   for (const auto& d : m.diagnostics)
     std::printf("ignored: %s (%s): %s\n", d.source.reference().c_str(), d.path.c_str(),
                 d.reason.c_str());

@@ -1,11 +1,14 @@
 // cmv-positive: CMV found in colonic tissue (IHC / tissue PCR read as positive) or CMV colitis
 // diagnosed (a Condition with an onset) within the window: treat CMV colitis (ganciclovir,
-// then valganciclovir [M]). On order hooks, proposed immunosuppression (an escalation, or an
-// immunosuppressive drug the patient is not on) gets an explicit "do not add immunosuppression
-// now" and a suggestion to remove the draft. CMV DNA in blood is
-// supportive only: shown when present, never enough on its own. An undated CMV colitis
-// diagnosis cannot be placed in the window and is left to cmv-exclusion.
-// clinical-rules.md §3; ECCO infections guideline (Kucharzik 2021).
+// then valganciclovir [M]). On order hooks, proposed immunosuppression gets an explicit "do not
+// add immunosuppression now" and a suggestion to remove the draft: a new escalation
+// (new_escalations(): re-ordering a drug the patient already takes is not one), or an
+// immunosuppressive drug the patient is not on. CMV DNA in blood is supportive only: shown
+// when present, never enough on its own. An undated CMV colitis diagnosis cannot be placed in
+// the window and is left to cmv-exclusion. What "CMV found" means is defined once here
+// (cmv_found_in_window) and shared with cmv-exclusion, which speaks for this rule when it is
+// disabled or not run on the hook. clinical-rules.md §3; ECCO infections guideline
+// (Kucharzik 2021).
 #include <algorithm>
 
 #include "mapping/rules/rules.hpp"
@@ -22,17 +25,10 @@ bool dated_within(fhir::TimePoint when, int window_days, fhir::TimePoint now) {
   return age >= -1 && age <= window_days;
 }
 
-// "a", "a and b", "a, b and c"; repeated names once.
-std::string join_names(const std::vector<const Therapy*>& therapies) {
-  std::vector<std::string> unique;
-  for (const Therapy* t : therapies)
-    if (std::find(unique.begin(), unique.end(), t->drug) == unique.end()) unique.push_back(t->drug);
-  std::string out;
-  for (std::size_t i = 0; i < unique.size(); ++i) {
-    if (i > 0) out += i + 1 == unique.size() ? " and " : ", ";
-    out += unique[i];
-  }
-  return out;
+std::string drug_names(const std::vector<const Therapy*>& therapies) {
+  std::vector<std::string> names;
+  for (const Therapy* t : therapies) names.push_back(t->drug);
+  return join_names(names);
 }
 
 std::string condition_text(const Diagnosis& d) {
@@ -41,6 +37,21 @@ std::string condition_text(const Diagnosis& d) {
 }
 
 }  // namespace
+
+// Shared with cmv_exclusion.cpp, which declares it again (no header of its own): CMV found
+// within cmv-positive's window, i.e. the positive tissue results (newest first) and the CMV
+// colitis diagnoses with an onset in the window.
+void cmv_found_in_window(const RuleInput& in, std::vector<const Measurement*>& positives,
+                         std::vector<const Diagnosis*>& diagnoses) {
+  const int window = in.rules.cmv_positive.window_days;
+  for (const Measurement& m : in.model.measurements)
+    if (m.concept_id == kTissue && positivity(m) == Positivity::kPositive &&
+        dated_within(m.effective.start, window, in.now))
+      positives.push_back(&m);
+  for (const Diagnosis& d : in.model.conditions)
+    if (d.disease == kCmvColitis && d.onset && dated_within(d.onset->start, window, in.now))
+      diagnoses.push_back(&d);
+}
 
 void cmv_positive(const RuleInput& in, Evaluation& out) {
   const CmvPositiveConfig& cfg = in.rules.cmv_positive;
@@ -51,48 +62,44 @@ void cmv_positive(const RuleInput& in, Evaluation& out) {
   }
   const std::string window = std::to_string(cfg.window_days);
 
-  // Tissue results in the window, newest first: every positive, and a negative newer than
-  // the newest positive (said, not trusted to cancel it: CMV in the colon is patchy).
   std::vector<const Measurement*> positives;
-  const Measurement* later_negative = nullptr;
-  for (const Measurement& m : in.model.measurements) {
-    if (m.concept_id != kTissue || !dated_within(m.effective.start, cfg.window_days, in.now))
-      continue;
-    const Positivity p = positivity(m);
-    if (p == Positivity::kPositive) positives.push_back(&m);
-    if (p == Positivity::kNegative && positives.empty() && later_negative == nullptr)
-      later_negative = &m;
-  }
-  if (positives.empty()) later_negative = nullptr;
   std::vector<const Diagnosis*> diagnoses;
-  bool undated = false;
-  for (const Diagnosis& d : in.model.conditions) {
-    if (d.disease != kCmvColitis) continue;
-    if (!d.onset) {
-      undated = true;
-      continue;
-    }
-    if (dated_within(d.onset->start, cfg.window_days, in.now)) diagnoses.push_back(&d);
-  }
+  cmv_found_in_window(in, positives, diagnoses);
   if (positives.empty() && diagnoses.empty()) {
+    const bool undated =
+        std::any_of(in.model.conditions.begin(), in.model.conditions.end(),
+                    [](const Diagnosis& d) { return d.disease == kCmvColitis && !d.onset; });
     trace.why = "no positive CMV tissue result and no CMV colitis diagnosis in " + window +
                 " days" + (undated ? " (an undated CMV colitis diagnosis cannot be placed)" : "");
     out.trace.push_back(trace);
     return;
   }
+  // A negative tissue result newer than the newest positive: said, not trusted to cancel it
+  // (CMV in the colon is patchy).
+  const Measurement* later_negative = nullptr;
+  if (!positives.empty()) {
+    for (const Measurement& m : in.model.measurements) {  // newest first
+      if (&m == positives.front()) break;
+      if (m.concept_id == kTissue && positivity(m) == Positivity::kNegative &&
+          dated_within(m.effective.start, cfg.window_days, in.now)) {
+        later_negative = &m;
+        break;
+      }
+    }
+  }
 
-  std::vector<const Therapy*> suppressants;
-  for (const Therapy* t : current_therapies(in.model, in.now))
-    if (in.rules.is_immunosuppressive(t->drug_class)) suppressants.push_back(t);
-  // Adding immunosuppression: an escalation, or an immunosuppressive drug the patient is not
-  // on (a renewal of current therapy is not an addition).
+  const std::vector<const Therapy*> suppressants = immunosuppressants(in);
+  // Adding immunosuppression: a new escalation, or an immunosuppressive drug the patient is
+  // not on. Re-ordering what the patient already takes adds nothing.
+  const std::vector<const Therapy*> escalations = new_escalations(in);
   std::vector<const Therapy*> added;
   for (const Therapy* t : proposals(in)) {
-    if (!in.rules.is_immunosuppressive(t->drug_class)) continue;
-    const bool renewal = std::any_of(suppressants.begin(), suppressants.end(),
-                                     [&](const Therapy* c) { return c->drug == t->drug; });
-    if (!renewal || is_escalation(*t, in.rules, in.rules.cmv_exclusion.iv_steroid_is_escalation))
-      added.push_back(t);
+    const bool escalation =
+        std::find(escalations.begin(), escalations.end(), t) != escalations.end();
+    const bool new_drug = in.rules.is_immunosuppressive(t->drug_class) &&
+                          std::none_of(suppressants.begin(), suppressants.end(),
+                                       [&](const Therapy* c) { return c->drug == t->drug; });
+    if (escalation || new_drug) added.push_back(t);
   }
   const Measurement* blood =
       latest_in_window(in.model, kBlood, cfg.window_days, in.now, std::nullopt, false);
@@ -100,7 +107,7 @@ void cmv_positive(const RuleInput& in, Evaluation& out) {
   Advice a = make_advice(cfg.meta, in.rules, Severity::kCritical);
   const std::string what = positives.empty() ? "CMV colitis diagnosed" : "CMV in colonic tissue";
   if (!added.empty()) {
-    a.summary = what + ": treat CMV first; do not start " + join_names(added) + " now";
+    a.summary = what + ": treat CMV first; do not start " + drug_names(added) + " now";
     if (a.summary.size() >= 140)
       a.summary = what + ": treat CMV first; do not add immunosuppression now";
   } else {
@@ -144,7 +151,7 @@ void cmv_positive(const RuleInput& in, Evaluation& out) {
         "**Do not add immunosuppression now:** " + drafts +
         " is proposed. More immunosuppression on top of untreated CMV colitis risks severe "
         "CMV disease. Treat CMV first, then reassess the IBD before deciding on " +
-        join_names(added) + ".");
+        drug_names(added) + ".");
   }
   if (blood != nullptr)
     a.reasoning.push_back("**CMV DNA in blood:** " + describe(*blood) +
@@ -160,7 +167,7 @@ void cmv_positive(const RuleInput& in, Evaluation& out) {
 
   if (!added.empty()) {
     Suggestion s;
-    s.label = "Hold " + join_names(added) + " until CMV colitis is treated";
+    s.label = "Hold " + drug_names(added) + " until CMV colitis is treated";
     for (const Therapy* t : added)
       s.removals.push_back({t->source.reference(),
                             "Remove the draft " + t->drug + " order until CMV colitis is treated"});

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <charconv>
 #include <map>
 
 #include "mapping/rules/rules.hpp"
@@ -24,21 +25,123 @@ std::vector<const Therapy*> current_therapies(const IbdModel& model, fhir::TimeP
   return out;
 }
 
-std::vector<const Therapy*> proposals(const RuleInput& in) {
-  const std::vector<const Therapy*> drafts = in.model.proposed_therapies();
-  if (in.context.hook == "order-sign") return drafts;
-  if (in.context.hook != "order-select") return {};
-  // The selected orders are the ones being decided now; with no selections named, all drafts.
-  if (in.model.selections.empty()) return drafts;
-  std::vector<const Therapy*> selected;
-  for (const Therapy* t : drafts)
-    if (t->selected) selected.push_back(t);
-  return selected;
+namespace {
+
+bool decided(const RuleInput& in, bool proposed, bool selected) {
+  if (!proposed) return false;
+  if (in.context.hook == "order-sign") return true;
+  if (in.context.hook != "order-select") return false;
+  return in.model.selections.empty() || selected;
 }
 
-bool is_escalation(const Therapy& t, const RuleSet& rules, bool iv_steroid_counts) {
-  if (rules.is_advanced(t.drug_class) || t.drug_class == "calcineurin-inhibitor") return true;
-  return iv_steroid_counts && t.drug_class == "systemic-corticosteroid" && t.intravenous;
+}  // namespace
+
+bool decided_now(const RuleInput& in, const Therapy& t) { return decided(in, t.proposed, t.selected); }
+bool decided_now(const RuleInput& in, const ProcedureFact& p) { return decided(in, p.proposed, p.selected); }
+
+std::vector<const Therapy*> proposals(const RuleInput& in) {
+  std::vector<const Therapy*> out;
+  for (const Therapy& t : in.model.therapies)
+    if (decided_now(in, t)) out.push_back(&t);
+  return out;
+}
+
+std::vector<const ProcedureFact*> procedure_proposals(const RuleInput& in) {
+  std::vector<const ProcedureFact*> out;
+  for (const ProcedureFact& p : in.model.procedures)
+    if (decided_now(in, p)) out.push_back(&p);
+  return out;
+}
+
+bool is_escalation(const Therapy& t, const RuleSet& rules) {
+  const CmvExclusionConfig& cfg = rules.cmv_exclusion;
+  if (cfg.iv_steroid_is_escalation && t.drug_class == "systemic-corticosteroid" && t.intravenous)
+    return true;
+  if (!cfg.escalation_classes.empty())
+    return std::find(cfg.escalation_classes.begin(), cfg.escalation_classes.end(), t.drug_class) !=
+           cfg.escalation_classes.end();
+  return rules.is_advanced(t.drug_class) || t.drug_class == "calcineurin-inhibitor";
+}
+
+std::vector<const Therapy*> new_escalations(const RuleInput& in) {
+  std::vector<const Therapy*> out;
+  const std::vector<const Therapy*> current = current_therapies(in.model, in.now);
+  for (const Therapy* t : proposals(in)) {
+    if (!is_escalation(*t, in.rules)) continue;
+    const bool continuation = std::any_of(current.begin(), current.end(), [&](const Therapy* c) {
+      // The same drug again is a continuation; only an IV steroid on top of oral steroid escalates.
+      return c->drug == t->drug &&
+             (t->drug_class != "systemic-corticosteroid" || c->intravenous || !t->intravenous);
+    });
+    if (!continuation) out.push_back(t);
+  }
+  return out;
+}
+
+std::vector<const Therapy*> immunosuppressants(const RuleInput& in) {
+  std::vector<const Therapy*> out;
+  for (const Therapy* t : current_therapies(in.model, in.now))
+    if (in.rules.is_immunosuppressive(t->drug_class)) out.push_back(t);
+  return out;
+}
+
+CmvTissueStatus cmv_tissue_status(const RuleInput& in) {
+  CmvTissueStatus out;
+  out.latest = latest_in_window(in.model, "cmv-tissue", in.rules.cmv_exclusion.tissue_window_days,
+                                in.now, std::nullopt, false);
+  if (out.latest == nullptr) return out;
+  switch (positivity(*out.latest)) {
+    case Positivity::kNegative:
+      out.status = CmvTissue::kNegative;
+      break;
+    case Positivity::kPositive:
+      out.status = CmvTissue::kPositive;
+      break;
+    default:
+      out.status = CmvTissue::kUnclear;
+      break;
+  }
+  return out;
+}
+
+Positivity read_positivity(const Measurement& m, const RuleSet& rules) {
+  const Positivity p = positivity(m);
+  if (p != Positivity::kUnknown) return p;
+  const LabDef* lab = rules.lab(m.concept_id);
+  if (lab == nullptr || !lab->positive_at) return Positivity::kUnknown;
+  double v = 0;
+  if (m.value) {
+    v = *m.value;
+  } else {
+    const char* first = m.value_text.data();
+    const auto [ptr, ec] = std::from_chars(first, first + m.value_text.size(), v);
+    if (ec != std::errc() || ptr != first + m.value_text.size()) return Positivity::kUnknown;
+  }
+  if (m.comparator == "<" || m.comparator == "<=")
+    return v <= *lab->positive_at ? Positivity::kNegative : Positivity::kUnknown;
+  return v >= *lab->positive_at ? Positivity::kPositive : Positivity::kNegative;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::vector<std::string> unique;
+  for (const std::string& n : names)
+    if (std::find(unique.begin(), unique.end(), n) == unique.end()) unique.push_back(n);
+  std::string out;
+  for (std::size_t i = 0; i < unique.size(); ++i) {
+    if (i > 0) out += i + 1 == unique.size() ? " and " : ", ";
+    out += unique[i];
+  }
+  return out;
+}
+
+ProposedOrder order_from(const OrderDef& def, std::vector<std::string> reasons, std::string note) {
+  ProposedOrder o;
+  if (!def.code.code.empty()) o.code.codings.push_back(def.code);
+  o.code.text = def.text;
+  o.category = def.category;
+  o.reasons = std::move(reasons);
+  o.note = std::move(note);
+  return o;
 }
 
 namespace rules {
@@ -104,6 +207,22 @@ LevelReading read_level(const Measurement& level, const DrugDef& drug) {
        {" undetectable ", " undetected ", " not detected ", " below detection "})
     if (words.find(phrase) != std::string::npos) return LevelReading::kLow;
   return LevelReading::kUnknown;
+}
+
+std::map<std::string, Course> monitored_courses(const RuleInput& in) {
+  return current_courses(in, in.rules.tdm_reactive.drug_classes, in.rules.tdm_reactive.course_gap_days);
+}
+
+CourseTdm course_tdm(const RuleInput& in, const Course& course, const DrugDef& drug, int window_days) {
+  CourseTdm out;
+  if (course.first == nullptr || !course.first->start) return out;
+  const fhir::TimePoint since = course.first->start->start;
+  if (!drug.level_concept.empty())
+    out.level = latest_in_window(in.model, drug.level_concept, window_days, in.now, since, false);
+  if (!drug.antibody_concept.empty())
+    out.antibody = latest_in_window(in.model, drug.antibody_concept, window_days, in.now, since, false);
+  if (out.level != nullptr) out.reading = read_level(*out.level, drug);
+  return out;
 }
 
 }  // namespace rules

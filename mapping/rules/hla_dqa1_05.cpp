@@ -1,21 +1,24 @@
-// hla-dqa1-05: an anti-TNF is proposed and the patient carries an HLA-DQA1*05 allele
-// (rules.hla_dqa1_05.allele_prefix) -> info: a higher risk of antibodies to the drug;
-// consider an immunomodulator and proactive drug monitoring. clinical-rules.md §3; PANTS.
+// hla-dqa1-05: an anti-TNF is started (a new anti-TNF among the proposals: re-ordering the
+// anti-TNF the patient is on is not a start) and the patient carries an HLA-DQA1*05 allele
+// (rules.hla_dqa1_05.allele_prefix) -> info: a higher risk of antibodies to the drug; an
+// immunomodulator (or continuing the one the patient is on) and proactive drug monitoring.
+// A negative test of one allele (57090-3: HLA-DQA1*05:01) does not rule out the others.
+// clinical-rules.md §3; PANTS.
 #include <algorithm>
-#include <cctype>
 
+#include "mapping/genomics_text.hpp"
 #include "mapping/rules/rules.hpp"
 
 namespace ibd::mapping::rules {
 namespace {
 
-constexpr const char* kAntiTnfClass = "anti-tnf";
-constexpr const char* kHlaDqa1 = "HLA-DQA1";
+using genomics::upper;
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+constexpr const char* kAntiTnfClass = "anti-tnf";
+constexpr const char* kNotDetected = " not detected";  // how genomics writes a negative test
+
+bool immunomodulator(const Therapy& t) {
+  return t.drug_class == "thiopurine" || t.drug_class == "methotrexate";
 }
 
 // The alleles of a GL String, grouped as the typing gives them: "+" separates the two
@@ -75,36 +78,66 @@ void hla_dqa1_05(const RuleInput& in, Evaluation& out) {
     out.trace.push_back(trace);
   };
   if (!trace.ran) return done(trace.why);
-  std::vector<const Therapy*> anti_tnf;
+  std::vector<const Therapy*> anti_tnf, proposed_anti_tnf;
   for (const Therapy* t : proposals(in))
+    if (t->drug_class == kAntiTnfClass) proposed_anti_tnf.push_back(t);
+  if (proposed_anti_tnf.empty()) return done("no anti-TNF proposed");
+  for (const Therapy* t : new_escalations(in))
     if (t->drug_class == kAntiTnfClass) anti_tnf.push_back(t);
-  if (anti_tnf.empty()) return done("no anti-TNF proposed");
+  if (anti_tnf.empty())
+    return done(proposed_anti_tnf.front()->drug +
+                " re-ordered: the patient is on it already (not a new anti-TNF start)");
 
   std::vector<const GeneResult*> typings;
   std::optional<Carrier> found;
   for (const GeneResult& g : in.model.genes) {  // newest first
-    const bool typing =
-        g.gene == kHlaDqa1 || upper(g.genotype).find(upper(cfg.allele_prefix)) != std::string::npos;
+    const bool typing = g.gene == genomics::kHlaDqa1 ||
+                        upper(g.genotype).find(upper(cfg.allele_prefix)) != std::string::npos;
     if (!typing) continue;
     typings.push_back(&g);
     if (!found) found = carrier(g, cfg.allele_prefix);
   }
   if (typings.empty()) return done("no HLA-DQA1 typing on record");
   if (!found) {
-    std::string what =
-        typings.front()->genotype.empty() ? typings.front()->variant : typings.front()->genotype;
-    return done("HLA-DQA1 typed, no " + cfg.allele_prefix + " allele (" + what + ")");
+    // A typing that lists the alleles settles it; a presence test of one allele
+    // ("HLA-DQA1*05:01 not detected") says nothing of the other alleles of the group.
+    const auto full = std::find_if(typings.begin(), typings.end(),
+                                   [](const GeneResult* g) { return !g->genotype.empty(); });
+    const GeneResult& shown = full != typings.end() ? **full : *typings.front();
+    const std::string tested =
+        shown.variant.ends_with(kNotDetected)
+            ? shown.variant.substr(0, shown.variant.size() - std::string(kNotDetected).size())
+            : std::string();
+    if (full == typings.end() && upper(tested) != upper(cfg.allele_prefix) &&
+        upper(tested).starts_with(upper(cfg.allele_prefix)))
+      return done(
+          tested + " not detected (" + shown.source.reference() + "): that test looks for " +
+          tested + " only; other " + cfg.allele_prefix +
+          " alleles (such as HLA-DQA1*05:05) were not tested, so carrier status is unknown");
+    return done("HLA-DQA1 typed, no " + cfg.allele_prefix + " allele (" +
+                (shown.genotype.empty() ? shown.variant : shown.genotype) + ")");
   }
 
   const Therapy& drug = *anti_tnf.front();
-  std::vector<const Therapy*> immunomodulators;
-  for (const Therapy* t : current_therapies(in.model, in.now))
-    if (t->drug_class == "thiopurine" || t->drug_class == "methotrexate")
-      immunomodulators.push_back(t);
+  // The immunomodulator the patient is on, else one proposed with the anti-TNF.
+  std::vector<const Therapy*> immunomodulators, proposed_with;
+  for (const Therapy* t : immunosuppressants(in))
+    if (immunomodulator(*t)) immunomodulators.push_back(t);
+  for (const Therapy* t : proposals(in))
+    if (immunomodulator(*t)) proposed_with.push_back(t);
 
   Advice a = make_advice(cfg.meta, in.rules, Severity::kInfo);
-  a.summary = cfg.allele_prefix + " carrier: higher risk of antibodies to " + drug.drug +
-              "; consider an immunomodulator and proactive TDM";
+  const std::string head =
+      cfg.allele_prefix + " carrier: higher risk of antibodies to " + drug.drug;
+  if (!immunomodulators.empty()) {
+    a.summary =
+        head + "; already on " + immunomodulators.front()->drug + ": continue it, proactive TDM";
+  } else if (!proposed_with.empty()) {
+    a.summary =
+        head + "; start with " + proposed_with.front()->drug + " as proposed, proactive TDM";
+  } else {
+    a.summary = head + "; consider an immunomodulator and proactive TDM";
+  }
   std::string alleles;
   for (const std::string& al : found->alleles) alleles += (alleles.empty() ? "" : ", ") + al;
   a.reasoning.push_back("**Proposed:** " +
@@ -122,19 +155,24 @@ void hla_dqa1_05(const RuleInput& in, Evaluation& out) {
       format_number(cfg.hazard_ratio) +
       "); an immunomodulator lowered that risk. Antibodies lower drug levels and cause loss of "
       "response.");
-  if (immunomodulators.empty()) {
-    a.reasoning.push_back(
-        "**Consider:** starting " + drug.drug +
-        " together with an immunomodulator (thiopurine or methotrexate), and proactive "
-        "therapeutic drug monitoring: trough level and antibodies early in maintenance.");
+  const std::string tdm =
+      "proactive therapeutic drug monitoring: trough level and antibodies early in maintenance.";
+  if (!immunomodulators.empty()) {
+    a.reasoning.push_back("**Already on an immunomodulator:** " + immunomodulators.front()->drug +
+                          ". Continue it as combination therapy with " + drug.drug + ", and add " +
+                          tdm);
+  } else if (!proposed_with.empty()) {
+    a.reasoning.push_back("**Immunomodulator proposed with it:** " + proposed_with.front()->drug +
+                          ". Starting both together suits a carrier; add " + tdm);
   } else {
-    a.reasoning.push_back("**Consider:** continuing " + immunomodulators.front()->drug +
-                          " as combination therapy, and proactive therapeutic drug monitoring: "
-                          "trough level and antibodies early in maintenance.");
+    a.reasoning.push_back("**Consider:** starting " + drug.drug +
+                          " together with an immunomodulator (thiopurine or methotrexate), and " +
+                          tdm);
   }
   for (const Therapy* t : anti_tnf) a.evidence.push_back(evidence_row(*t, in.now));
   a.evidence.push_back(evidence_row(*found->result));
   for (const Therapy* t : immunomodulators) a.evidence.push_back(evidence_row(*t, in.now));
+  for (const Therapy* t : proposed_with) a.evidence.push_back(evidence_row(*t, in.now));
   a.ignored = ignored_lines(in.model);
   out.advice.push_back(std::move(a));
   trace.fired = true;

@@ -1,10 +1,11 @@
 // ipaa-in-crohns: an ileal pouch-anal anastomosis proposed (a draft ServiceRequest of the hook
 // context) in a patient whose diagnosis is Crohn's disease: critical, high risk of pouch
-// failure and of Crohn's disease in the pouch. Not for ulcerative colitis or IBD-U. On
-// order-select the selected drafts are the ones being decided (all IPAA drafts when none of
-// the recognised drafts is selected), as proposals() does for drugs; on order-sign every
-// draft. The suggestion to remove the draft is not marked recommended: IPAA in highly selected
-// Crohn's patients is a multidisciplinary decision. clinical-rules.md §3.
+// failure and of Crohn's disease in the pouch. Not for ulcerative colitis or IBD-U. Only the
+// drafts this hook call decides on count (procedure_proposals(): on order-select the selected
+// ones, every draft when nothing is selected; on order-sign every draft), so selecting only an
+// unrelated order does not raise the card. The suggestion to remove the draft is not marked
+// recommended: IPAA in highly selected Crohn's patients is a multidisciplinary decision.
+// clinical-rules.md §3.
 #include "mapping/rules/rules.hpp"
 
 namespace ibd::mapping::rules {
@@ -14,19 +15,10 @@ constexpr const char* kIpaa = "ipaa";
 constexpr const char* kCrohns = "crohns-disease";
 
 std::vector<const ProcedureFact*> proposed_ipaa(const RuleInput& in) {
-  if (in.context.hook != "order-select" && in.context.hook != "order-sign") return {};
-  std::vector<const ProcedureFact*> all, selected;
-  bool any_selected = false;
-  for (const Therapy& t : in.model.therapies) any_selected = any_selected || t.selected;
-  for (const ProcedureFact& p : in.model.procedures) {
-    if (!p.proposed) continue;
-    any_selected = any_selected || p.selected;
-    if (p.kind != kIpaa) continue;
-    all.push_back(&p);
-    if (p.selected) selected.push_back(&p);
-  }
-  if (in.context.hook == "order-select" && any_selected) return selected;
-  return all;
+  std::vector<const ProcedureFact*> out;
+  for (const ProcedureFact* p : procedure_proposals(in))
+    if (p->kind == kIpaa) out.push_back(p);
+  return out;
 }
 
 }  // namespace

@@ -1,8 +1,13 @@
-// pre-advanced-screening: before an advanced therapy (biologic, JAK inhibitor, S1P modulator)
-// is started, latent TB (IGRA) and hepatitis B (HBsAg + anti-HBc) must be screened within the
-// window. One card with every finding, at the severity of the worst:
+// pre-advanced-screening: before a new advanced therapy (biologic, JAK inhibitor, S1P
+// modulator) is started, latent TB (IGRA) and hepatitis B (HBsAg + anti-HBc) must be known.
+// A re-order of an advanced drug the patient already takes needs no new screening. Positive
+// IGRA, HBsAg and anti-HBc are lifelong findings: a positive result counts whatever its age
+// (a newer negative one is shown, not trusted to cancel it); the window (window_days) applies
+// to negative, indeterminate and unreadable results only. One card with every finding, at the
+// severity of the worst:
 //   positive IGRA                      -> critical: treat latent TB first
 //   HBsAg positive                     -> critical: hepatology, antiviral prophylaxis
+//                                         (anti-HBc is then not asked for)
 //   anti-HBc positive, HBsAg negative  -> warning: resolved or occult HBV, check HBV DNA
 //   indeterminate result               -> warning: repeat (order suggested) or test differently
 //   unreadable result                  -> warning: review it (no order)
@@ -73,6 +78,33 @@ std::optional<ProposedOrder> order_for(const RuleSet& rules, const PreAdvancedSc
   return o;
 }
 
+// A screening test as it stands: the newest positive result of any age (lifelong), else the
+// newest result within the window; and, next to an older positive, a newer result that is not
+// positive (shown, not trusted to cancel it).
+struct Screen {
+  const Measurement* result = nullptr;
+  const Measurement* newer_non_positive = nullptr;
+  Positivity reading = Positivity::kUnknown;
+};
+
+Screen screen(const RuleInput& in, const char* concept_id, int window_days) {
+  Screen out;
+  const Measurement* newest = nullptr;
+  for (const Measurement& m : in.model.measurements) {  // newest first
+    if (m.concept_id != concept_id || fhir::days_between(m.effective.start, in.now) < -1) continue;
+    if (positivity(m) == Positivity::kPositive) {
+      out.result = &m;
+      out.reading = Positivity::kPositive;
+      out.newer_non_positive = newest;
+      return out;
+    }
+    if (newest == nullptr) newest = &m;
+  }
+  out.result = latest_in_window(in.model, concept_id, window_days, in.now, std::nullopt, false);
+  if (out.result != nullptr) out.reading = positivity(*out.result);
+  return out;
+}
+
 }  // namespace
 
 void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
@@ -82,33 +114,54 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
     out.trace.push_back(trace);
     return;
   }
+  // A new advanced therapy: re-ordering the advanced drug the patient already takes needs no
+  // new screening.
+  const std::vector<const Therapy*> current = current_therapies(in.model, in.now);
   std::vector<const Therapy*> advanced;
-  std::vector<std::string> names;
+  std::vector<std::string> names, reorders;
   for (const Therapy* t : proposals(in)) {
     if (!in.rules.is_advanced(t->drug_class)) continue;
+    if (std::any_of(current.begin(), current.end(),
+                    [&](const Therapy* c) { return c->drug == t->drug; })) {
+      reorders.push_back(t->drug);
+      continue;
+    }
     advanced.push_back(t);
-    if (std::find(names.begin(), names.end(), t->drug) == names.end()) names.push_back(t->drug);
+    names.push_back(t->drug);
   }
   if (advanced.empty()) {
-    trace.why = "no advanced therapy proposed";
+    trace.why = reorders.empty() ? "no advanced therapy proposed"
+                                 : "no new advanced therapy proposed (" + join_names(reorders) +
+                                       " re-ordered: already taken)";
     out.trace.push_back(trace);
     return;
   }
-  const std::string drugs = join(names, ", ", " and ");
+  const std::string drugs = join_names(names);
   const std::string window = std::to_string(cfg.window_days);
-  auto latest = [&](const char* concept_id) {
-    return latest_in_window(in.model, concept_id, cfg.window_days, in.now, std::nullopt, false);
-  };
-  const Measurement* igra = latest(kIgra);
-  const Measurement* hbsag = latest(kHbsag);
-  const Measurement* anti_hbc = latest(kAntiHbc);
-  const Measurement* anti_hbs = latest(kAntiHbs);
-  const Positivity p_igra = igra ? positivity(*igra) : Positivity::kUnknown;
-  const Positivity p_hbsag = hbsag ? positivity(*hbsag) : Positivity::kUnknown;
-  const Positivity p_hbc = anti_hbc ? positivity(*anti_hbc) : Positivity::kUnknown;
+  const Screen s_igra = screen(in, kIgra, cfg.window_days);
+  const Screen s_hbsag = screen(in, kHbsag, cfg.window_days);
+  const Screen s_hbc = screen(in, kAntiHbc, cfg.window_days);
+  const Measurement* igra = s_igra.result;
+  const Measurement* hbsag = s_hbsag.result;
+  const Measurement* anti_hbc = s_hbc.result;
+  const Measurement* anti_hbs =
+      latest_in_window(in.model, kAntiHbs, cfg.window_days, in.now, std::nullopt, false);
+  const Positivity p_igra = s_igra.reading;
+  const Positivity p_hbsag = s_hbsag.reading;
+  const Positivity p_hbc = s_hbc.reading;
   const std::string n_igra = short_name(in.rules.lab(kIgra), "IGRA");
   const std::string n_hbsag = short_name(in.rules.lab(kHbsag), "HBsAg");
   const std::string n_hbc = short_name(in.rules.lab(kAntiHbc), "anti-HBc");
+  // Said of a positive result: its age when outside the window, and a newer non-positive one.
+  auto positive_note = [&](const Screen& sc, const std::string& name) {
+    std::string note;
+    if (fhir::days_between(sc.result->effective.start, in.now) > cfg.window_days)
+      note += " Older than " + window + " days, but a positive " + name + " does not expire.";
+    if (sc.newer_non_positive != nullptr)
+      note += " A later result, " + describe(*sc.newer_non_positive) +
+              ", does not cancel it: review both before starting " + drugs + ".";
+    return note;
+  };
 
   std::vector<Finding> findings;
   std::vector<std::string> missing;    // concept ids to order
@@ -137,7 +190,9 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
              ". Exclude active tuberculosis (symptoms, chest X-ray) and start latent TB "
              "treatment before " +
              drugs + "; time the start of " + drugs +
-             " with the TB service. Advanced therapies can reactivate latent TB."});
+             " with the TB service. Advanced therapies can reactivate latent TB. If latent TB "
+             "was already treated in full, say so when overriding this card." +
+             positive_note(s_igra, n_igra)});
   } else if (p_igra == Positivity::kNegative) {
     negatives.push_back(describe(*igra));
   } else {
@@ -158,6 +213,7 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
              drugs +
              ", continued after it stops. Immunosuppression can reactivate HBV and cause "
              "liver failure." +
+             positive_note(s_hbsag, n_hbsag) +
              (anti_hbc != nullptr && p_hbc == Positivity::kPositive
                   ? " " + n_hbc + " is positive too (" + describe(*anti_hbc) + ")."
                   : std::string())});
@@ -167,7 +223,8 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
     unclear(*hbsag, n_hbsag, kHbsag, p_hbsag, "Repeat it before starting " + drugs + ".");
   }
   if (anti_hbc == nullptr) {
-    missing.push_back(kAntiHbc);
+    // With HBsAg positive, hepatitis B is known: anti-HBc adds nothing before treatment.
+    if (p_hbsag != Positivity::kPositive) missing.push_back(kAntiHbc);
   } else if (p_hbc == Positivity::kPositive) {
     if (p_hbsag == Positivity::kNegative) {
       findings.push_back(
@@ -178,15 +235,17 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
                "during " +
                drugs +
                " or give antiviral prophylaxis, favoured with higher-risk immunosuppression "
-               "(combination therapy, high-dose corticosteroids) [M]."});
+               "(combination therapy, high-dose corticosteroids) [M]." +
+               positive_note(s_hbc, n_hbc)});
     } else if (p_hbsag != Positivity::kPositive) {
       findings.push_back({Severity::kWarning, n_hbc + " positive, " + n_hbsag + " needed",
                           "**" + n_hbc + " positive:** " + describe(*anti_hbc) + ". An " + n_hbsag +
-                              " result is needed to tell chronic from resolved hepatitis B."});
+                              " result is needed to tell chronic from resolved hepatitis B." +
+                              positive_note(s_hbc, n_hbc)});
     }  // with HBsAg positive, the HBsAg finding says it
   } else if (p_hbc == Positivity::kNegative) {
     negatives.push_back(describe(*anti_hbc));
-  } else {
+  } else if (p_hbsag != Positivity::kPositive) {  // with HBsAg positive, no repeat needed
     unclear(*anti_hbc, n_hbc, kAntiHbc, p_hbc, "Repeat it before starting " + drugs + ".");
   }
   if (!missing.empty()) {
@@ -221,8 +280,9 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
     proposed +=
         (proposed.empty() ? "" : "; ") + escape_markdown(t->label.empty() ? t->drug : t->label);
   a.reasoning.push_back("**Advanced therapy proposed:** " + proposed +
-                        ". TB and hepatitis B must be screened (within " + window +
-                        " days) before it starts.");
+                        ". TB and hepatitis B must be known before it starts: a negative result "
+                        "counts for " +
+                        window + " days, a positive one whatever its age.");
   for (const Finding& f : findings) a.reasoning.push_back(f.paragraph);
   if (!negatives.empty())
     a.reasoning.push_back("**Negative, no action:** " + join(negatives, "; ", "; ") + ".");
@@ -230,7 +290,8 @@ void pre_advanced_screening(const RuleInput& in, Evaluation& out) {
     a.reasoning.push_back("**Hepatitis B surface antibody:** " + describe(*anti_hbs) + ".");
 
   for (const Therapy* t : advanced) a.evidence.push_back(evidence_row(*t, in.now));
-  for (const Measurement* m : {igra, hbsag, anti_hbc, anti_hbs})
+  for (const Measurement* m : {igra, s_igra.newer_non_positive, hbsag, s_hbsag.newer_non_positive,
+                               anti_hbc, s_hbc.newer_non_positive, anti_hbs})
     if (m != nullptr) a.evidence.push_back(evidence_row(*m));
   a.ignored = ignored_lines(in.model);
 

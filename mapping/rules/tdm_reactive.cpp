@@ -33,8 +33,7 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
     out.trace.push_back(trace);
     return;
   }
-  const std::map<std::string, Course> courses =
-      current_courses(in, cfg.drug_classes, cfg.course_gap_days);
+  const std::map<std::string, Course> courses = monitored_courses(in);
   if (courses.empty()) {
     trace.why = "not currently on a drug monitored by trough level";
     out.trace.push_back(trace);
@@ -71,17 +70,10 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
                             std::to_string(cfg.induction_weeks) + ")");
       continue;
     }
-    const fhir::TimePoint since = first.start->start;
-    const Measurement* level = drug->level_concept.empty()
-                                   ? nullptr
-                                   : latest_in_window(in.model, drug->level_concept,
-                                                      cfg.level_window_days, in.now, since, false);
-    const Measurement* antibody =
-        drug->antibody_concept.empty()
-            ? nullptr
-            : latest_in_window(in.model, drug->antibody_concept, cfg.level_window_days, in.now,
-                               since, false);
-    const LevelReading reading = level ? read_level(*level, *drug) : LevelReading::kUnknown;
+    const CourseTdm levels = course_tdm(in, course, *drug, cfg.level_window_days);
+    const Measurement* level = levels.level;
+    const Measurement* antibody = levels.antibody;
+    const LevelReading reading = levels.reading;
     if (level != nullptr && reading == LevelReading::kAdequate) {
       reasons_not.push_back(drug_name + ": an adequate trough level is on record (" +
                             fhir::format_date(level->effective.start) + ")");
@@ -115,7 +107,7 @@ void tdm_reactive(const RuleInput& in, Evaluation& out) {
     } else {
       const std::string shown = level->value ? level->comparator + format_number(*level->value) +
                                                    " " + display_unit(level->unit)
-                                             : level->value_text.substr(0, 24);
+                                             : utf8_prefix(level->value_text, 24);
       a.summary = "Low " + drug_name + " level (" + shown +
                   ") with active disease: measure anti-drug antibodies";
     }

@@ -2,7 +2,8 @@
 // and NUDT15 first. No result -> genotype; results -> the CPIC cell (rules.thiopurine_pgx.cpic);
 // a cell that says "use an alternative" is critical and offers to remove the draft order.
 // Indeterminate TPMT -> red-cell TPMT activity (not within transfusion_window_days of a
-// red-cell transfusion); indeterminate NUDT15 -> monitor closely. clinical-rules.md §3, §4.
+// red-cell transfusion), or dose by a valid activity result already on record; indeterminate
+// NUDT15 -> monitor closely. clinical-rules.md §3, §4.
 #include <algorithm>
 #include <chrono>
 
@@ -120,17 +121,6 @@ std::string describe_gene(const GeneReading& r) {
          shown(r.other_call->phenotype) + ", the laboratory's call is used";
   if (g.label.find("(preliminary)") != std::string::npos) s += "; the result is preliminary";
   return s;
-}
-
-ProposedOrder order_of(const OrderDef& def, const std::vector<std::string>& reasons,
-                       std::string note) {
-  ProposedOrder o;
-  o.code.codings.push_back(def.code);
-  o.code.text = def.text;
-  o.category = def.category;
-  o.reasons = reasons;
-  o.note = std::move(note);
-  return o;
 }
 
 std::chrono::sys_days plus_days(fhir::TimePoint t, int days) {
@@ -260,14 +250,14 @@ void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
           "against the drug) from the two results together.");
       genotype.label = "Order TPMT and NUDT15 genotyping";
       for (const OrderDef& o : cfg.genotype_orders)
-        genotype.orders.push_back(order_of(o, reasons,
-                                           proposed.empty()
-                                               ? "Patient already on " + drug.drug + "."
-                                               : "Before the first " + drug.drug + " dose."));
+        genotype.orders.push_back(order_from(o, reasons,
+                                             proposed.empty()
+                                                 ? "Patient already on " + drug.drug + "."
+                                                 : "Before the first " + drug.drug + " dose."));
     }
     Suggestion activity;
+    bool activity_known = false;  // a valid TPMT activity result stands in for the phenotype
     if (tpmt.tested() && tpmt_key.empty()) {
-      issues.push_back("TPMT " + shown(tpmt.phenotype()));
       const int window = cfg.transfusion_window_days;
       const ProcedureFact* recent = nullptr;  // the latest red-cell transfusion in the window
       std::vector<const ProcedureFact*> transfusions;
@@ -291,16 +281,19 @@ void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
         const long gap = fhir::days_between(p->performed->start, measured->effective.start);
         if (gap >= 0 && gap <= window) spoils = p;
       }
-      std::string text = "**TPMT " + shown(tpmt.phenotype()) +
-                         ":** the genotype does not give a CPIC phenotype; measure red-cell "
-                         "TPMT enzyme activity instead.";
+      activity_known = measured != nullptr && spoils == nullptr;
+      issues.push_back("TPMT " + shown(tpmt.phenotype()) +
+                       (activity_known ? " (TPMT activity on record)" : ""));
+      std::string text =
+          "**TPMT " + shown(tpmt.phenotype()) + ":** the genotype does not give a CPIC phenotype; ";
       if (measured != nullptr) a.evidence.push_back(evidence_row(*measured));
       if (spoils != nullptr) a.evidence.push_back(evidence_row(*spoils));
       if (recent != nullptr && recent != spoils) a.evidence.push_back(evidence_row(*recent));
-      if (measured != nullptr && spoils == nullptr) {
-        text += " A result is on record (" + describe(*measured) +
-                "): dose by it against the laboratory's reference ranges.";
+      if (activity_known) {
+        text += "the red-cell TPMT enzyme activity on record (" + describe(*measured) +
+                ") stands in for it: dose by it against the laboratory's reference ranges.";
       } else {
+        text += "measure red-cell TPMT enzyme activity instead.";
         if (spoils != nullptr)
           text += " The activity result (" + describe(*measured) + ") was drawn " +
                   std::to_string(
@@ -315,19 +308,20 @@ void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
                   " days: measure on or after " + until + ".";
         } else if (const LabDef* lab = in.rules.lab(kActivityConcept)) {
           activity.label = "Order red-cell TPMT activity";
-          ProposedOrder o;
-          if (lab->order_code) o.code.codings.push_back(*lab->order_code);
-          o.code.text = lab->display;
-          o.category = "laboratory";
-          o.reasons = reasons;
-          o.note = "Not within " + std::to_string(window) + " days of a red-cell transfusion.";
-          activity.orders.push_back(std::move(o));
+          activity.orders.push_back(order_from(
+              OrderDef{lab->order_code.value_or(fhir::Coding{}), lab->display, "laboratory"},
+              reasons,
+              "Not within " + std::to_string(window) + " days of a red-cell transfusion."));
         }
       }
       a.reasoning.push_back(text);
       if (a.summary.empty())
-        a.summary = "TPMT " + shown(tpmt.phenotype()) + ": measure red-cell TPMT activity " +
-                    (proposed.empty() ? "on " : "before ") + drug.drug;
+        a.summary =
+            "TPMT " + shown(tpmt.phenotype()) +
+            (activity_known ? " genotype: dose " + drug.drug +
+                                  " by the red-cell TPMT activity result on record"
+                            : ": measure red-cell TPMT activity " +
+                                  std::string(proposed.empty() ? "on " : "before ") + drug.drug);
     }
     if (nudt15.tested() && nudt15_key.empty()) {
       issues.push_back("NUDT15 " + shown(nudt15.phenotype()));
@@ -343,9 +337,11 @@ void thiopurine_pgx(const RuleInput& in, Evaluation& out) {
       a.summary = genes_text + ": not in the CPIC table here; ask pharmacogenomics";
     }
     if (!cells.empty() && tpmt.tested() && nudt15.tested())
-      a.reasoning.push_back("**If the drug is used:** the CPIC advice ranges from \"" +
-                            cells.front()->advice + "\" to \"" + cells.back()->advice +
-                            "\" depending on the result still unknown.");
+      a.reasoning.push_back(
+          "**If the drug is used:** the CPIC advice ranges from \"" + cells.front()->advice +
+          "\" to \"" + cells.back()->advice + "\" depending on " +
+          (activity_known && !nudt15_key.empty() ? "the TPMT status the activity result shows."
+                                                 : "the result still unknown."));
     if (!genotype.orders.empty()) a.suggestions.push_back(std::move(genotype));
     if (!activity.orders.empty()) a.suggestions.push_back(std::move(activity));
     std::string why;

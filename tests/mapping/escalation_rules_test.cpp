@@ -21,7 +21,7 @@ RuleSet rules_for_escalation() {
   r.advanced_classes = {"anti-tnf", "anti-integrin"};
   r.immunosuppressive_classes = {"anti-tnf", "anti-integrin", "thiopurine",
                                  "systemic-corticosteroid"};
-  r.labs.push_back({"cmv-tissue", "cmv", "", "CMV IHC", std::nullopt});
+  r.labs.push_back({"cmv-tissue", "cmv", "", "CMV IHC", std::nullopt, std::nullopt});
   r.cmv_exclusion.tissue_window_days = 30;
   r.cmv_exclusion.iv_steroid_is_escalation = true;
   const RuleMeta base{
@@ -121,17 +121,22 @@ TEST(TdmInterpret, AdequateLevelSpeaksOnlyWhileCmvIsNotExcluded) {
 
 TEST(RefractoryEscalation, CountsFailedMechanisms) {
   auto past_vedo = medication_statement("m0", "1538097", "vedolizumab", "2023-01-01", "stopped");
-  // Two mechanisms (vedolizumab stopped, infliximab failing past induction), CMV excluded.
-  EXPECT_TRUE(fired({crohns(), kOnIfx(), past_vedo, kActive(), kCmvNegative()})
+  auto adequate = [] { return observation("lvl", "39803-2", "8", "ug/mL", "2026-05-20"); };
+  // Two mechanisms (vedolizumab stopped, infliximab failing with an adequate level), CMV excluded.
+  EXPECT_TRUE(fired({crohns(), kOnIfx(), past_vedo, kActive(), kCmvNegative(), adequate()})
                   .contains("refractory-escalation"));
-  // One mechanism only and no level: not established.
-  EXPECT_FALSE(
-      fired({crohns(), kOnIfx(), kActive(), kCmvNegative()}).contains("refractory-escalation"));
-  // Two mechanisms but CMV not excluded.
-  EXPECT_FALSE(fired({crohns(), kOnIfx(), past_vedo, kActive()}).contains("refractory-escalation"));
+  // Infliximab without a level is not yet a failed mechanism: one mechanism only.
+  EXPECT_FALSE(fired({crohns(), kOnIfx(), past_vedo, kActive(), kCmvNegative()})
+                   .contains("refractory-escalation"));
+  // Two mechanisms but CMV not excluded in an immunosuppressed patient.
+  EXPECT_FALSE(fired({crohns(), kOnIfx(), past_vedo, kActive(), adequate()})
+                   .contains("refractory-escalation"));
   // Two mechanisms, CMV excluded, but no active inflammation.
-  EXPECT_FALSE(
-      fired({crohns(), kOnIfx(), past_vedo, kCmvNegative()}).contains("refractory-escalation"));
+  EXPECT_FALSE(fired({crohns(), kOnIfx(), past_vedo, kCmvNegative(), adequate()})
+                   .contains("refractory-escalation"));
+  // Off therapy after two stopped mechanisms: not immunosuppressed, no biopsy needed first.
+  auto past_ifx = medication_statement("m2", "191831", "infliximab", "2021-01-01", "stopped");
+  EXPECT_TRUE(fired({crohns(), past_ifx, past_vedo, kActive()}).contains("refractory-escalation"));
 }
 
 TEST(EscalationUnproven, ProposedEscalationNeedsProof) {

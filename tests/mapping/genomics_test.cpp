@@ -23,7 +23,17 @@ RuleSet genomics_rules() {
   r.drugs.push_back({"mercaptopurine", "thiopurine", "mp", "", "", std::nullopt});
   r.drugs.push_back({"methotrexate", "methotrexate", "mtx", "", "", std::nullopt});
   r.labs.push_back({"tpmt-activity", "tpmt-act", "", "TPMT enzyme activity",
-                    fhir::Coding{"urn:ibd-cds:lab-order", "tpmt-activity", "TPMT activity"}});
+                    fhir::Coding{"urn:ibd-cds:lab-order", "tpmt-activity", "TPMT activity"},
+                    std::nullopt});
+  r.labs.push_back(
+      {"immunology-screen", "immuno", "", "Immunology screen", std::nullopt, std::nullopt});
+  // New escalations and current immunosuppressants, as config/rules.yaml has them.
+  r.advanced_classes = {"anti-tnf",  "anti-integrin", "anti-il12-23",
+                        "anti-il23", "jak-inhibitor", "s1p-modulator"};
+  r.immunosuppressive_classes = {"thiopurine",           "methotrexate",  "anti-tnf",
+                                 "anti-integrin",        "anti-il12-23",  "anti-il23",
+                                 "jak-inhibitor",        "s1p-modulator", "systemic-corticosteroid",
+                                 "calcineurin-inhibitor"};
   r.procedures = {{"rbc-transfusion", "rbc", "Red-cell transfusion"}};
   auto& pgx = r.thiopurine_pgx;
   pgx.meta = meta("thiopurine-pgx", {"patient-view", "order-select", "order-sign"});
@@ -86,6 +96,8 @@ Terminology genomics_terminology() {
           {"system":"http://loinc.org","concept":[{"code":"39803-2","display":"Infliximab level"}]}]}})",
       R"({"resourceType":"ValueSet","id":"tpmt-act","compose":{"include":[
           {"system":"urn:ibd-cds:text-match","concept":[{"code":"t","designation":[{"value":"tpmt activity"},{"value":"tpmt enzyme activity"}]}]}]}})",
+      R"({"resourceType":"ValueSet","id":"immuno","compose":{"include":[
+          {"system":"urn:ibd-cds:text-match","concept":[{"code":"t","designation":[{"value":"immunology screen"}]}]}]}})",
       R"({"resourceType":"ValueSet","id":"rbc","compose":{"include":[
           {"system":"http://snomed.info/sct","concept":[{"code":"116863004","display":"Transfusion of red blood cells"}]}]}})",
   };
@@ -141,6 +153,13 @@ fhir::Json condition(const std::string& onset) {
   return parse(
       R"({"resourceType":"Condition","id":"c1","code":{"coding":[{"system":"http://snomed.info/sct","code":"34000006","display":"Crohn's disease"}]},)" +
       subject() + o + "}");
+}
+
+// A Crohn's Condition whose onset is the given JSON member ("onsetAge":{...}).
+fhir::Json condition_with(const std::string& onset_member) {
+  return parse(
+      R"({"resourceType":"Condition","id":"c1","code":{"coding":[{"system":"http://snomed.info/sct","code":"34000006","display":"Crohn's disease"}]},)" +
+      subject() + "," + onset_member + "}");
 }
 
 fhir::Json draft(const std::string& id, const std::string& rxnorm, const std::string& display) {
@@ -378,8 +397,17 @@ TEST(GenomicsMapping, HlaDqa10501Presence) {
   EXPECT_TRUE(neg.genes[0].genotype.empty());
 }
 
+// A variant assessment (69548-6) in `gene`: the change `hgvs`, an allelic state (LOINC
+// answer `zygosity_la`, none when empty) and a clinical significance (`la`, none when empty).
 fhir::Json variant(const std::string& id, const std::string& gene, const std::string& la,
-                   const std::string& display) {
+                   const std::string& display, const std::string& zygosity_la = "LA6705-3",
+                   const std::string& zygosity = "Homozygous",
+                   const std::string& hgvs = "c.301C>T") {
+  const std::string allelic_state =
+      zygosity_la.empty()
+          ? std::string()
+          : R"(,{"code":{"coding":[{"system":"http://loinc.org","code":"53034-5"}]},"valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":")" +
+                zygosity_la + R"(","display":")" + zygosity + R"("}]}})";
   return parse(
       R"({"resourceType":"Observation","id":")" + id +
       R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"69548-6"}]},"subject":{"reference":"Patient/p1"},
@@ -387,8 +415,8 @@ fhir::Json variant(const std::string& id, const std::string& gene, const std::st
       "component":[
         {"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"coding":[{"system":"http://www.genenames.org","display":")" +
       gene + R"("}]}},
-        {"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueCodeableConcept":{"text":"c.301C>T"}},
-        {"code":{"coding":[{"system":"http://loinc.org","code":"53034-5"}]},"valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA6705-3","display":"Homozygous"}]}})" +
+        {"code":{"coding":[{"system":"http://loinc.org","code":"48004-6"}]},"valueCodeableConcept":{"text":")" +
+      hgvs + R"("}})" + allelic_state +
       (la.empty()
            ? std::string()
            : R"(,{"code":{"coding":[{"system":"http://loinc.org","code":"53037-8"}]},"valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":")" +
@@ -405,6 +433,90 @@ TEST(GenomicsMapping, VariantAssessmentsAndPathogenicity) {
     EXPECT_EQ(g.pathogenic, g.gene != "CYBB") << g.gene;
     EXPECT_EQ(g.variant, "c.301C>T, Homozygous");
   }
+}
+
+TEST(GenomicsMapping, ZygosityFromAllelicStateOrWords) {
+  struct Case {
+    const char* la;
+    const char* display;
+    const char* zygosity;
+  } cases[] = {{"LA6705-3", "Homozygous", "homozygous"},
+               {"LA6706-1", "Heterozygous", "heterozygous"},
+               {"LA6707-9", "Hemizygous", "hemizygous"},
+               {"LA26217-2", "Compound heterozygous", "compound-heterozygous"},
+               {"LA0000-0", "compound heterozygote", "compound-heterozygous"},
+               {"", "", ""}};
+  for (const Case& c : cases) {
+    auto m = model_of({variant("v1", "IL10RA", "LA6668-3", "Pathogenic", c.la, c.display)});
+    ASSERT_EQ(m.genes.size(), 1u) << c.display;
+    EXPECT_EQ(m.genes[0].zygosity, c.zygosity) << c.display;
+  }
+  auto text = model_of({parse(
+      R"({"resourceType":"Observation","id":"s2","status":"final","code":{"text":"IL10RB variant"},
+      "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2024-02-01","valueString":"c.139A>G heterozygous, pathogenic"})")});
+  ASSERT_EQ(text.genes.size(), 1u);
+  EXPECT_EQ(text.genes[0].zygosity, "heterozygous");
+}
+
+// An overall-interpretation panel (51968-6) with `value` (a JSON member) and genes studied.
+fhir::Json panel(const std::string& id, const std::string& value,
+                 const std::vector<std::string>& genes, const std::string& name = "") {
+  std::string components;
+  for (const std::string& g : genes)
+    components +=
+        std::string(components.empty() ? "" : ",") +
+        R"({"code":{"coding":[{"system":"http://loinc.org","code":"48018-6"}]},"valueCodeableConcept":{"text":")" +
+        g + R"("}})";
+  return parse(
+      R"({"resourceType":"Observation","id":")" + id +
+      R"(","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"51968-6"}])" +
+      (name.empty() ? "" : R"(,"text":")" + name + R"(")") + "}," + subject() +
+      R"(,"effectiveDateTime":"2024-02-01",)" + value + R"(,"component":[)" + components + "]}");
+}
+
+const char* kNegative =
+    R"("valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA6577-6","display":"Negative"}]})";
+const char* kPositive =
+    R"("valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA6576-8","display":"Positive"}]})";
+
+TEST(GenomicsMapping, PanelOverallResult) {
+  // Negative: a work-up on record, one result per configured monogenic gene studied.
+  auto neg = model_of({panel("p1", kNegative, {"IL10RA", "XIAP", "TPMT"})});
+  ASSERT_EQ(neg.genes.size(), 2u);
+  for (const GeneResult& g : neg.genes) EXPECT_FALSE(g.pathogenic) << g.gene;
+  // Positive, naming one gene: pathogenic, with the zygosity; the other genes studied are kept.
+  auto pos =
+      model_of({panel("p2", R"("valueString":"Positive: homozygous pathogenic variant in IL10RA")",
+                      {"IL10RA", "XIAP"})});
+  ASSERT_EQ(pos.genes.size(), 2u);
+  const GeneResult* il10ra = gene(pos, "IL10RA", false);
+  const GeneResult* xiap = gene(pos, "XIAP", false);
+  ASSERT_TRUE(il10ra && xiap);
+  EXPECT_TRUE(il10ra->pathogenic);
+  EXPECT_EQ(il10ra->zygosity, "homozygous");
+  EXPECT_FALSE(xiap->pathogenic);
+  EXPECT_TRUE(pos.diagnostics.empty());
+  // Positive with one gene studied: about that gene.
+  auto one = model_of({panel("p3", kPositive, {"IL10"})});
+  ASSERT_EQ(one.genes.size(), 1u);
+  EXPECT_TRUE(one.genes[0].pathogenic);
+  EXPECT_EQ(one.genes[0].zygosity, "");
+  // Positive naming several genes, or none of several studied; unreadable: said, and not a
+  // work-up.
+  auto several =
+      model_of({panel("p4", R"("valueString":"Positive: pathogenic variants in IL10RA and XIAP")",
+                      {"IL10RA", "XIAP"})});
+  EXPECT_TRUE(several.genes.empty());
+  EXPECT_TRUE(ignored(several, "Observation/p4", "several genes (IL10RA, XIAP)"));
+  auto unnamed = model_of({panel("p5", kPositive, {"IL10RA", "XIAP"})});
+  EXPECT_TRUE(unnamed.genes.empty());
+  EXPECT_TRUE(ignored(unnamed, "Observation/p5", "names no single gene"));
+  auto unclear = model_of({panel("p6", R"("valueString":"See report")", {"IL10RA", "XIAP"})});
+  EXPECT_TRUE(unclear.genes.empty());
+  EXPECT_TRUE(ignored(unclear, "Observation/p6", "cannot tell whether the panel found"));
+  auto no_result = model_of({panel("p7", R"("issued":"2024-02-02T10:00:00Z")", {"IL10RA"})});
+  EXPECT_TRUE(no_result.genes.empty());
+  EXPECT_TRUE(ignored(no_result, "Observation/p7", "without an overall result"));
 }
 
 TEST(GenomicsMapping, LocalCodesByText) {
@@ -660,6 +772,27 @@ TEST(ThiopurinePgxCard, TransfusionDefersTpmtActivity) {
   ASSERT_EQ(s->suggestions.size(), 1u);
 }
 
+TEST(ThiopurinePgxCard, ValidActivityResultIsNotMeasuredAgain) {
+  const PgxRow row{"x",  "order-select",     "draft", "*1/*8", "*1/*1",
+                   true, Severity::kWarning, false,   ""};
+  const Outcome r = run_pgx(
+      row,
+      {parse(
+          R"({"resourceType":"Observation","id":"act","status":"final","code":{"text":"TPMT activity"},
+      "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2025-06-01","valueQuantity":{"value":14.2,"unit":"U/mL"}})")});
+  const Advice* a = r.advice("thiopurine-pgx");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->summary.find("measure"), std::string::npos) << a->summary;
+  EXPECT_NE(a->summary.find("TPMT activity result on record"), std::string::npos) << a->summary;
+  EXPECT_LT(a->summary.size(), 140u);
+  EXPECT_TRUE(a->suggestions.empty());
+  std::string md;
+  for (const auto& p : a->reasoning) md += p;
+  EXPECT_NE(md.find("stands in for it"), std::string::npos) << md;
+  EXPECT_EQ(md.find("measure red-cell"), std::string::npos) << md;
+  EXPECT_NE(r.why("thiopurine-pgx").find("TPMT activity on record"), std::string::npos);
+}
+
 // ---- hla-dqa1-05 ----
 
 struct HlaRow {
@@ -708,6 +841,50 @@ INSTANTIATE_TEST_SUITE_P(
                false}),
     [](const ::testing::TestParamInfo<HlaRow>& p) { return std::string(p.param.name); });
 
+TEST(HlaDqa105Card, OnlyForANewStartAndSaysWhatIsKnown) {
+  auto typing = [] {
+    return genotype("hla", "84413-4", "HGNC:4942", "HLA-DQA1", "HLA-DQA1*05:01+HLA-DQA1*01:02");
+  };
+  auto ifx = [] {
+    std::vector<fhir::Json> d;
+    d.push_back(draft("mr1", "191831", "infliximab"));
+    return d;
+  };
+  // Already on azathioprine: continue it, rather than "consider an immunomodulator".
+  const Outcome on_aza = run({condition("2024-01-01"), typing(),
+                              medication_statement("ms1", "1256", "azathioprine", "2025-01-01")},
+                             "order-select", ifx(), {"MedicationRequest/mr1"});
+  const Advice* a = on_aza.advice("hla-dqa1-05");
+  ASSERT_NE(a, nullptr) << on_aza.why("hla-dqa1-05");
+  EXPECT_NE(a->summary.find("already on azathioprine"), std::string::npos) << a->summary;
+  EXPECT_EQ(a->summary.find("consider an immunomodulator"), std::string::npos) << a->summary;
+  EXPECT_LT(a->summary.size(), 140u);
+  std::string md;
+  for (const auto& p : a->reasoning) md += p;
+  EXPECT_EQ(md.find("Consider:"), std::string::npos) << md;
+  EXPECT_NE(md.find("Already on an immunomodulator"), std::string::npos) << md;
+  EXPECT_EQ(a->evidence.back().source, "MedicationStatement/ms1");
+  // Infliximab re-ordered for a patient on it: not a new anti-TNF start.
+  const Outcome reorder = run({condition("2024-01-01"), typing(),
+                               medication_statement("ms2", "191831", "infliximab", "2025-01-01")},
+                              "order-select", ifx(), {"MedicationRequest/mr1"});
+  EXPECT_EQ(reorder.advice("hla-dqa1-05"), nullptr);
+  EXPECT_NE(reorder.why("hla-dqa1-05").find("not a new anti-TNF start"), std::string::npos)
+      << reorder.why("hla-dqa1-05");
+  // A negative HLA-DQA1*05:01 test (57090-3) leaves the other *05 alleles untested.
+  const Outcome single = run(
+      {condition("2024-01-01"),
+       parse(
+           R"({"resourceType":"Observation","id":"q2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"57090-3"}]},"subject":{"reference":"Patient/p1"},
+        "effectiveDateTime":"2024-11-20","valueCodeableConcept":{"coding":[{"system":"http://loinc.org","code":"LA9634-2","display":"Absent"}]}})")},
+      "order-select", ifx(), {"MedicationRequest/mr1"});
+  EXPECT_EQ(single.advice("hla-dqa1-05"), nullptr);
+  const std::string why = single.why("hla-dqa1-05");
+  EXPECT_NE(why.find("HLA-DQA1*05:01 only"), std::string::npos) << why;
+  EXPECT_NE(why.find("HLA-DQA1*05:05) were not tested"), std::string::npos) << why;
+  EXPECT_EQ(why.find("no HLA-DQA1*05 allele"), std::string::npos) << why;
+}
+
 // ---- monogenic-defect ----
 
 TEST(MonogenicDefect, CriticalGeneVersusOtherGene) {
@@ -739,6 +916,79 @@ TEST(MonogenicDefect, HooksAndNonPathogenic) {
       run({variant("v3", "IL10RB", "LA26333-7", "Uncertain significance")}, "patient-view");
   EXPECT_EQ(vus.advice("monogenic-defect"), nullptr);
   EXPECT_NE(vus.why("monogenic-defect").find("none pathogenic"), std::string::npos);
+}
+
+TEST(MonogenicDefect, RecessiveGenesNeedBothCopies) {
+  auto card = [](const Outcome& r) { return r.advice("monogenic-defect"); };
+  auto md = [](const Advice* a) {
+    std::string s;
+    for (const auto& p : a->reasoning) s += p;
+    return s;
+  };
+  // One heterozygous variant: a carrier, or a second variant not found.
+  const Outcome het =
+      run({variant("v1", "IL10RA", "LA6668-3", "Pathogenic", "LA6706-1", "Heterozygous")},
+          "patient-view");
+  ASSERT_NE(card(het), nullptr);
+  EXPECT_EQ(card(het)->severity, Severity::kWarning);
+  EXPECT_NE(card(het)->summary.find("carrier or second variant not found"), std::string::npos)
+      << card(het)->summary;
+  EXPECT_NE(card(het)->summary.find("clinical genetics"), std::string::npos);
+  EXPECT_EQ(card(het)->summary.find("HSCT"), std::string::npos);
+  EXPECT_LT(card(het)->summary.size(), 140u);
+  EXPECT_NE(het.why("monogenic-defect").find("heterozygous"), std::string::npos);
+  // Hemizygous, compound heterozygous: both copies affected.
+  for (const auto& [la, display] :
+       {std::pair{"LA6707-9", "Hemizygous"}, std::pair{"LA26217-2", "Compound heterozygous"}}) {
+    const Outcome r =
+        run({variant("v1", "IL10", "LA6668-3", "Pathogenic", la, display)}, "patient-view");
+    ASSERT_NE(card(r), nullptr) << display;
+    EXPECT_EQ(card(r)->severity, Severity::kCritical) << display;
+  }
+  // Two different heterozygous pathogenic variants in the gene.
+  const Outcome two = run(
+      {variant("v1", "IL10RB", "LA6668-3", "Pathogenic", "LA6706-1", "Heterozygous", "c.301C>T"),
+       variant("v2", "IL10RB", "LA26332-9", "Likely pathogenic", "LA6706-1", "Heterozygous",
+               "NM_000628.5:c.436G>A")},
+      "patient-view");
+  ASSERT_NE(card(two), nullptr);
+  EXPECT_EQ(card(two)->severity, Severity::kCritical);
+  EXPECT_NE(md(card(two)).find("two pathogenic variants"), std::string::npos) << md(card(two));
+  EXPECT_EQ(card(two)->evidence.size(), 2u);
+  // The same change reported twice is one variant.
+  const Outcome same = run(
+      {variant("v1", "IL10RB", "LA6668-3", "Pathogenic", "LA6706-1", "Heterozygous", "c.301C>T"),
+       variant("v2", "IL10RB", "LA6668-3", "Pathogenic", "LA6706-1", "Heterozygous",
+               "NM_000628.5:c.301C>T")},
+      "patient-view");
+  ASSERT_NE(card(same), nullptr);
+  EXPECT_EQ(card(same)->severity, Severity::kWarning);
+  // Zygosity not reported: a warning to find out.
+  const Outcome unknown =
+      run({variant("v1", "IL10", "LA6668-3", "Pathogenic", "", "")}, "patient-view");
+  ASSERT_NE(card(unknown), nullptr);
+  EXPECT_EQ(card(unknown)->severity, Severity::kWarning);
+  EXPECT_NE(card(unknown)->summary.find("zygosity not reported"), std::string::npos);
+  // Another gene: a warning naming it, as before, whatever the zygosity.
+  const Outcome xiap =
+      run({variant("v1", "XIAP", "LA6668-3", "Pathogenic", "LA6706-1", "Heterozygous")},
+          "patient-view");
+  ASSERT_NE(card(xiap), nullptr);
+  EXPECT_EQ(card(xiap)->severity, Severity::kWarning);
+  EXPECT_NE(card(xiap)->summary.find("monogenic IBD likely"), std::string::npos);
+}
+
+TEST(MonogenicDefect, PositivePanelNamingTheGene) {
+  const Outcome r =
+      run({panel("p1", R"("valueString":"Positive: homozygous pathogenic variant in IL10RA")",
+                 {"IL10", "IL10RA", "IL10RB", "XIAP"})},
+          "patient-view");
+  const Advice* a = r.advice("monogenic-defect");
+  ASSERT_NE(a, nullptr) << r.why("monogenic-defect");
+  EXPECT_EQ(a->severity, Severity::kCritical);
+  EXPECT_NE(a->summary.find("IL10RA"), std::string::npos);
+  ASSERT_EQ(a->evidence.size(), 1u);
+  EXPECT_EQ(a->evidence[0].source, "Observation/p1");
 }
 
 // ---- veo-ibd-monogenic ----
@@ -799,6 +1049,97 @@ INSTANTIATE_TEST_SUITE_P(
         VeoRow{"adult_onset", "1990-05-01", "2015-01-01", false, false, false,
                "not before 6 years"}),
     [](const ::testing::TestParamInfo<VeoRow>& p) { return std::string(p.param.name); });
+
+TEST(VeoIbdWorkup, WhatCountsAsTheWorkup) {
+  auto veo = [](std::vector<fhir::Json> results) {
+    results.insert(results.begin(), condition("2021-07-01"));  // 2 years 3 months
+    return run(std::move(results), "patient-view", {}, {}, "2019-03-10");
+  };
+  auto md = [](const Advice* a) {
+    std::string s;
+    for (const auto& p : a->reasoning) s += p;
+    return s;
+  };
+  // A single-gene variant of uncertain significance: the card fires, naming it as partial.
+  const Outcome vus = veo(
+      {variant("v1", "IL10", "LA26333-7", "Uncertain significance", "LA6706-1", "Heterozygous")});
+  const Advice* a = vus.advice("veo-ibd-monogenic");
+  ASSERT_NE(a, nullptr) << vus.why("veo-ibd-monogenic");
+  EXPECT_NE(a->summary.find("monogenic work-up incomplete"), std::string::npos) << a->summary;
+  EXPECT_LT(a->summary.size(), 140u);
+  EXPECT_NE(md(a).find("Partial work-up only"), std::string::npos) << md(a);
+  EXPECT_NE(md(a).find("Observation/v1"), std::string::npos) << md(a);
+  ASSERT_EQ(a->evidence.size(), 3u);
+  EXPECT_EQ(a->evidence[2].source, "Observation/v1");
+  ASSERT_EQ(a->suggestions.size(), 1u);
+  EXPECT_EQ(a->suggestions[0].orders.size(), 2u);
+  // A heterozygous pathogenic variant in a recessive gene is partial too.
+  const Outcome het =
+      veo({variant("v1", "IL10RA", "LA6668-3", "Pathogenic", "LA6706-1", "Heterozygous")});
+  ASSERT_NE(het.advice("veo-ibd-monogenic"), nullptr);
+  EXPECT_NE(md(het.advice("veo-ibd-monogenic")).find("second variant not found"),
+            std::string::npos);
+  // Both copies of IL10RA affected: the defect is found, no card.
+  const Outcome hom = veo({variant("v1", "IL10RA", "LA6668-3", "Pathogenic")});
+  EXPECT_EQ(hom.advice("veo-ibd-monogenic"), nullptr);
+  EXPECT_NE(hom.why("veo-ibd-monogenic").find("monogenic defect is on record"), std::string::npos)
+      << hom.why("veo-ibd-monogenic");
+  // A panel (several genes in one test, or a test named a panel), positive or negative.
+  for (auto& p :
+       {panel("p1", R"("valueString":"Positive: heterozygous pathogenic variant in IL10RA")",
+              {"IL10RA", "XIAP"}),
+        panel("p2", kNegative, {"IL10"}, "Monogenic IBD gene panel")}) {
+    const Outcome r = veo({p});
+    EXPECT_EQ(r.advice("veo-ibd-monogenic"), nullptr);
+    EXPECT_NE(r.why("veo-ibd-monogenic").find("work-up is on record"), std::string::npos)
+        << r.why("veo-ibd-monogenic");
+  }
+  // A positive panel that cannot be read is no work-up.
+  EXPECT_NE(veo({panel("p3", kPositive, {"IL10RA", "XIAP"})}).advice("veo-ibd-monogenic"), nullptr);
+  // An immunology screen on record.
+  const Outcome immunology = veo({parse(
+      R"({"resourceType":"Observation","id":"im1","status":"final","code":{"text":"Immunology screen"},
+      "subject":{"reference":"Patient/p1"},"effectiveDateTime":"2021-08-01","valueString":"Normal"})")});
+  EXPECT_EQ(immunology.advice("veo-ibd-monogenic"), nullptr);
+  EXPECT_NE(immunology.why("veo-ibd-monogenic").find("Immunology screen on record"),
+            std::string::npos)
+      << immunology.why("veo-ibd-monogenic");
+}
+
+TEST(VeoIbdDates, OnsetAndBirthAsWritten) {
+  auto veo = [](const std::string& onset, const std::string& birth) {
+    return run({condition(onset)}, "patient-view", {}, {}, birth);
+  };
+  // 23:30 in New York the day before the 6th birthday: already the birthday in UTC.
+  const Outcome before = veo("2021-03-09T23:30:00-05:00", "2015-03-10");
+  ASSERT_NE(before.advice("veo-ibd-monogenic"), nullptr) << before.why("veo-ibd-monogenic");
+  EXPECT_NE(before.advice("veo-ibd-monogenic")->summary.find("5 years 11 months"),
+            std::string::npos);
+  EXPECT_EQ(before.advice("veo-ibd-monogenic")->evidence[1].date, "2021-03-09");
+  // 00:30 in Berlin on the 6th birthday: still the day before in UTC.
+  const Outcome on = veo("2021-03-10T00:30:00+01:00", "2015-03-10");
+  EXPECT_EQ(on.advice("veo-ibd-monogenic"), nullptr);
+  EXPECT_NE(on.why("veo-ibd-monogenic").find("not before 6 years"), std::string::npos)
+      << on.why("veo-ibd-monogenic");
+  // The same at the infantile cut-off: on the 2nd birthday as written, not infantile.
+  const Outcome second = veo("2021-03-10T00:30:00+01:00", "2019-03-10");
+  ASSERT_NE(second.advice("veo-ibd-monogenic"), nullptr);
+  EXPECT_TRUE(second.advice("veo-ibd-monogenic")->summary.starts_with("Very-early-onset"));
+  const Outcome infantile = veo("2021-03-09T23:30:00-05:00", "2019-03-10");
+  ASSERT_NE(infantile.advice("veo-ibd-monogenic"), nullptr);
+  EXPECT_TRUE(infantile.advice("veo-ibd-monogenic")->summary.starts_with("Infantile-onset"));
+}
+
+TEST(VeoIbdDates, OnsetAgeInMonths) {
+  const Outcome r = run(
+      {condition_with(
+          R"("onsetAge":{"value":8,"unit":"mo","system":"http://unitsofmeasure.org","code":"mo"})")},
+      "patient-view", {}, {}, "2024-01-15");
+  const Advice* a = r.advice("veo-ibd-monogenic");
+  ASSERT_NE(a, nullptr) << r.why("veo-ibd-monogenic");
+  EXPECT_TRUE(a->summary.starts_with("Infantile-onset")) << a->summary;
+  EXPECT_NE(a->summary.find("onset at 8 months"), std::string::npos) << a->summary;
+}
 
 // ---- every rule reports once ----
 

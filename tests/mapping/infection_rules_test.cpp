@@ -73,16 +73,17 @@ fhir::Coding loinc(const std::string& code, const std::string& display) {
 
 RuleSet rules() {
   RuleSet r = test_rules();
-  r.labs.push_back({"cmv-tissue", "cmv-tissue", "", "CMV in colonic tissue", std::nullopt});
-  r.labs.push_back({"cmv-blood", "cmv-blood", "", "CMV DNA in blood", std::nullopt});
   r.labs.push_back(
-      {"igra", "igra", "", "Interferon-gamma release assay (IGRA)", loinc("71773-6", "IGRA")});
-  r.labs.push_back(
-      {"hbsag", "hbsag", "", "Hepatitis B surface antigen (HBsAg)", loinc("5196-1", "HBsAg")});
+      {"cmv-tissue", "cmv-tissue", "", "CMV in colonic tissue", std::nullopt, std::nullopt});
+  r.labs.push_back({"cmv-blood", "cmv-blood", "", "CMV DNA in blood", std::nullopt, std::nullopt});
+  r.labs.push_back({"igra", "igra", "", "Interferon-gamma release assay (IGRA)",
+                    loinc("71773-6", "IGRA"), std::nullopt});
+  r.labs.push_back({"hbsag", "hbsag", "", "Hepatitis B surface antigen (HBsAg)",
+                    loinc("5196-1", "HBsAg"), std::nullopt});
   r.labs.push_back({"anti-hbc", "anti-hbc", "", "Hepatitis B core antibody (anti-HBc)",
-                    loinc("16933-4", "anti-HBc")});
+                    loinc("16933-4", "anti-HBc"), std::nullopt});
   r.labs.push_back({"anti-hbs", "anti-hbs", "", "Hepatitis B surface antibody (anti-HBs)",
-                    loinc("22322-2", "anti-HBs")});
+                    loinc("22322-2", "anti-HBs"), std::nullopt});
   r.drugs.push_back({"methotrexate", "methotrexate", "mtx", "", "", std::nullopt});
   r.drugs.push_back({"prednisolone", "systemic-corticosteroid", "pred", "", "", std::nullopt});
   r.drugs.push_back({"methylprednisolone", "systemic-corticosteroid", "mp", "", "", std::nullopt});
@@ -326,7 +327,15 @@ INSTANTIATE_TEST_SUITE_P(
         CmvRow{"escalation_without_immunosuppression", os, {}, "480", "", "", false,
                {{kIfx, false}}, "", Expect::kNone},
         CmvRow{"escalation_after_recent_negative_biopsy", os, {kMtx}, "480", "Negative",
-               "2026-05-28", false, {{kIfx, false}}, "", Expect::kNone}),
+               "2026-05-28", false, {{kIfx, false}}, "", Expect::kNone},
+        CmvRow{"reorder_of_current_infliximab_in_remission", os, {kIfx}, "30", "", "", false,
+               {{kIfx, false}}, "", Expect::kNone},
+        CmvRow{"reorder_of_current_infliximab_sign", sign, {kIfx, kAza}, "", "", "", false,
+               {{kIfx, false}}, "", Expect::kNone},
+        CmvRow{"reorder_with_active_disease_still_warns", os, {kIfx}, "480", "", "", false,
+               {{kIfx, false}}, "", Expect::kWarning},
+        CmvRow{"iv_steroid_on_top_of_oral_is_escalation", os, {kPred}, "", "", "", false,
+               {{kMp, true}}, "", Expect::kWarning}),
     [](const ::testing::TestParamInfo<CmvRow>& p) { return std::string(p.param.name); });
 // clang-format on
 
@@ -395,6 +404,138 @@ TEST(CmvExclusionCard, NeedsAnIbdDiagnosisAndRespectsDisabled) {
     if (t.rule_id == "cmv-exclusion") {
       EXPECT_FALSE(t.ran);
     }
+}
+
+// A current systemic corticosteroid as recorded: start "" = none recorded; iv = an intravenous
+// route on the statement.
+fhir::Json steroid(const Drug& d, const std::string& start, bool iv) {
+  return parse(
+      R"({"resourceType":"MedicationStatement","id":"ms-)" + std::string(d.name) +
+      R"(","status":"active","medicationCodeableConcept":{"coding":[{"system":")" + kRx +
+      R"(","code":")" + d.rxnorm + R"(","display":")" + d.name +
+      R"("}]},"subject":{"reference":"Patient/p1"})" +
+      (start.empty() ? "" : R"(,"effectivePeriod":{"start":")" + start + R"("})") +
+      (iv ? R"(,"dosage":[{"route":{"coding":[{"system":"http://snomed.info/sct","code":"47625008","display":"Intravenous route"}]}}])"
+          : "") +
+      "}");
+}
+
+struct SteroidRow {
+  const char* name;
+  Drug drug;
+  std::string start;  // "" = not recorded
+  bool iv;
+  Expect expect;
+};
+
+class SteroidRefractory : public ::testing::TestWithParam<SteroidRow> {};
+
+// Active disease on a systemic corticosteroid: critical only once the steroid has had its
+// conventional chance (intravenous >= 3 days, oral >= 2 weeks); a warning before that.
+TEST_P(SteroidRefractory, CriticalOnlyOnceTheSteroidHadItsChance) {
+  const SteroidRow& row = GetParam();
+  Input in;
+  in.record = {uc(), steroid(row.drug, row.start, row.iv),
+               observation("fc", "38445-3", "900", "ug/g", "2026-05-30")};
+  const Evaluation e = evaluate_input(std::move(in), pv);
+  check(e, "cmv-exclusion", row.expect);
+  const Advice* a = advice_of(e, "cmv-exclusion");
+  ASSERT_NE(a, nullptr);
+  const bool critical = row.expect == Expect::kCritical;
+  EXPECT_EQ(a->summary.find("Steroid-refractory") != std::string::npos, critical) << a->summary;
+  if (!critical) {
+    EXPECT_NE(detail(*a).find("Not (yet) called steroid-refractory"), std::string::npos)
+        << detail(*a);
+  }
+}
+
+// clang-format off
+INSTANTIATE_TEST_SUITE_P(
+    Table, SteroidRefractory,
+    ::testing::Values(
+        SteroidRow{"prednisolone_started_yesterday", kPred, "2026-05-31", false, Expect::kWarning},
+        SteroidRow{"prednisolone_13_days", kPred, "2026-05-19", false, Expect::kWarning},
+        SteroidRow{"prednisolone_14_days", kPred, "2026-05-18", false, Expect::kCritical},
+        SteroidRow{"prednisolone_start_unknown", kPred, "", false, Expect::kWarning},
+        SteroidRow{"prednisolone_month_only_not_surely_2_weeks", kPred, "2026-05", false,
+                   Expect::kWarning},
+        SteroidRow{"iv_methylprednisolone_2_days", kMp, "2026-05-30", true, Expect::kWarning},
+        SteroidRow{"iv_methylprednisolone_3_days", kMp, "2026-05-29", true, Expect::kCritical},
+        SteroidRow{"iv_methylprednisolone_4_days", kMp, "2026-05-28", true, Expect::kCritical}),
+    [](const ::testing::TestParamInfo<SteroidRow>& p) { return std::string(p.param.name); });
+// clang-format on
+
+TEST(CmvExclusionCard, ReissuedSteroidOrderCountsFromTheFirst) {
+  // The first prednisolone order ended the day the second began: one course, a month long.
+  Input in;
+  in.record = {
+      uc(), observation("fc", "38445-3", "900", "ug/g", "2026-05-30"),
+      parse(std::string(
+                R"({"resourceType":"MedicationStatement","id":"ms-pred-1","status":"completed",)") +
+            R"("medicationCodeableConcept":{"coding":[{"system":")" + kRx +
+            R"(","code":"8638","display":"prednisolone"}]},"subject":{"reference":"Patient/p1"},)" +
+            R"("effectivePeriod":{"start":"2026-05-01","end":"2026-05-30"}})"),
+      steroid(kPred, "2026-05-30", false)};
+  const Evaluation e = evaluate_input(std::move(in), pv);
+  check(e, "cmv-exclusion", Expect::kCritical);
+  const Advice* a = advice_of(e, "cmv-exclusion");
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(detail(*a).find("since 2026-05-01 (31 days)"), std::string::npos) << detail(*a);
+}
+
+TEST(CmvExclusionCard, SaysCmvWasFoundWhenCmvPositiveIsDisabled) {
+  RuleSet r = rules();
+  r.cmv_positive.meta.enabled = false;
+  const CmvRow row{"x",          pv,    {kMtx}, "480", "Positive",
+                   "2026-05-20", false, {},     "",    Expect::kCritical};
+  const Evaluation e = evaluate_input(cmv_input(row), pv, r);
+  check(e, "cmv-exclusion", Expect::kCritical);
+  check(e, "cmv-positive", Expect::kNone);
+  const Advice* a = advice_of(e, "cmv-exclusion");
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a->summary.find("CMV found in colonic tissue on 2026-05-20"), std::string::npos)
+      << a->summary;
+  EXPECT_NE(detail(*a).find("ganciclovir"), std::string::npos) << detail(*a);
+  EXPECT_EQ(a->evidence.at(0).source, "Observation/cmv-t");
+  EXPECT_TRUE(a->suggestions.empty());  // no biopsy: CMV is already found
+}
+
+TEST(CmvExclusionCard, SaysCmvWasFoundWhenCmvPositiveDoesNotRunOnTheHook) {
+  RuleSet r = rules();
+  r.cmv_positive.meta.hooks = {"patient-view"};
+  // Not even immunosuppressed or inflamed: CMV found is said all the same.
+  const CmvRow row{
+      "x", sign, {}, "", "", "", false, {{kVdz, false}}, "2026-05-25", Expect::kCritical};
+  const Evaluation e = evaluate_input(cmv_input(row), sign, r);
+  check(e, "cmv-exclusion", Expect::kCritical);
+  check(e, "cmv-positive", Expect::kNone);
+  const Advice* a = advice_of(e, "cmv-exclusion");
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a->summary.find("CMV colitis diagnosed on 2026-05-25"), std::string::npos)
+      << a->summary;
+  EXPECT_NE(a->summary.find("before starting vedolizumab"), std::string::npos) << a->summary;
+  ASSERT_EQ(a->suggestions.size(), 1u);
+  ASSERT_EQ(a->suggestions[0].removals.size(), 1u);
+  EXPECT_EQ(a->suggestions[0].removals[0].reference, "MedicationRequest/d1");
+  // With cmv-positive running on the hook, its card says it and this rule stays quiet.
+  const Evaluation both = evaluate_input(cmv_input(row), sign);
+  check(both, "cmv-exclusion", Expect::kNone);
+  check(both, "cmv-positive", Expect::kCritical);
+}
+
+TEST(CmvExclusionCard, UndatedCmvColitisIsRecordedWithoutADate) {
+  const CmvRow row{"x", pv, {kMtx}, "480", "", "", false, {}, "undated", Expect::kWarning};
+  const Evaluation e = evaluate_input(cmv_input(row), pv);
+  const Advice* a = advice_of(e, "cmv-exclusion");
+  ASSERT_NE(a, nullptr) << traces(e);
+  const std::string text = detail(*a);
+  EXPECT_NE(text.find("recorded without a date"), std::string::npos) << text;
+  EXPECT_EQ(text.find("not within the last"), std::string::npos) << text;
+  const CmvRow old{"x", pv, {kMtx}, "480", "", "", false, {}, "2024-01-10", Expect::kWarning};
+  const Evaluation e2 = evaluate_input(cmv_input(old), pv);
+  ASSERT_NE(advice_of(e2, "cmv-exclusion"), nullptr);
+  EXPECT_NE(detail(*advice_of(e2, "cmv-exclusion")).find("not within the last 30 days"),
+            std::string::npos);
 }
 
 // ============================== cmv-positive ==============================
@@ -499,6 +640,35 @@ TEST(CmvPositiveCard, RenewalOfCurrentTherapyIsNotAnAddition) {
   EXPECT_TRUE(a->suggestions.empty());
 }
 
+TEST(CmvPositiveCard, ReorderOfCurrentBiologicIsNotAnAddition) {
+  const PositiveRow row{"x", os, ihc, "Positive", "2026-05-26", "final", false, "", true};
+  Input in = positive_input(row);
+  in.record.push_back(on_drug(kIfx));
+  in.drafts.push_back(draft("d-ifx", kIfx));
+  in.drafts.push_back(draft("d-vdz", kVdz));
+  in.selections = {"MedicationRequest/d-ifx"};
+  const Evaluation e = evaluate_input(std::move(in), os);
+  const Advice* a = advice_of(e, "cmv-positive");
+  ASSERT_NE(a, nullptr) << traces(e);
+  EXPECT_NE(a->summary.find("ganciclovir"), std::string::npos) << a->summary;
+  EXPECT_EQ(detail(*a).find("Do not add immunosuppression now"), std::string::npos);
+  EXPECT_TRUE(a->suggestions.empty());
+}
+
+TEST(CmvPositiveCard, NewDrugOrIvSteroidIsAnAddition) {
+  const PositiveRow row{"x", sign, ihc, "Positive", "2026-05-26", "final", false, "", true};
+  Input in = positive_input(row);  // on oral prednisolone
+  in.drafts.push_back(draft("d-mp", kMp, true));
+  in.drafts.push_back(draft("d-aza", kAza));
+  const Evaluation e = evaluate_input(std::move(in), sign);
+  const Advice* a = advice_of(e, "cmv-positive");
+  ASSERT_NE(a, nullptr) << traces(e);
+  EXPECT_NE(a->summary.find("do not start methylprednisolone and azathioprine"), std::string::npos)
+      << a->summary;
+  ASSERT_EQ(a->suggestions.size(), 1u);
+  EXPECT_EQ(a->suggestions[0].removals.size(), 2u);
+}
+
 TEST(CmvPositiveCard, ALaterNegativeIsShownNotTrusted) {
   Input in = positive_input({"x", pv, ihc, "Positive", "2026-05-10", "final", false, "", true});
   in.record.push_back(result("cmv-t2", ihc, "Negative", "2026-05-28"));
@@ -580,6 +750,18 @@ INSTANTIATE_TEST_SUITE_P(
                   Expect::kWarning, {"71773-6"}},
         ScreenRow{"igra_positive_and_missing_hbv", os, kIfx, pos, recent, "", "", "", "",
                   Expect::kCritical, {"5196-1", "16933-4"}},
+        ScreenRow{"anti_hbc_positive_2_years_old_flagged", os, kIfx, neg, recent, neg, recent, pos,
+                  "2024-05-20", Expect::kWarning, {}},
+        ScreenRow{"anti_hbc_positive_old_hbsag_stale", sign, kVdz, neg, recent, neg, d366, pos,
+                  "2023-01-10", Expect::kWarning, {"5196-1"}},
+        ScreenRow{"igra_positive_5_years_old_critical", os, kIfx, pos, "2021-03-01", neg, recent,
+                  neg, recent, Expect::kCritical, {}},
+        ScreenRow{"hbsag_positive_old_critical", sign, kTofa, neg, recent, pos, "2019-07-01", "",
+                  "", Expect::kCritical, {}},
+        ScreenRow{"hbsag_positive_anti_hbc_not_demanded", os, kIfx, neg, recent, pos, recent, "",
+                  "", Expect::kCritical, {}},
+        ScreenRow{"anti_hbc_negative_366_days_stale", os, kIfx, neg, recent, neg, recent, neg, d366,
+                  Expect::kWarning, {"16933-4"}},
         ScreenRow{"methotrexate_is_not_advanced", os, kMtx, "", "", "", "", "", "", Expect::kNone,
                   {}},
         ScreenRow{"patient_view_not_run", pv, kIfx, "", "", "", "", "", "", Expect::kNone, {}}),
@@ -608,6 +790,46 @@ TEST(PreAdvancedScreeningCard, PositiveIgraSaysTreatLatentTbFirst) {
   ASSERT_NE(a, nullptr) << traces(e);
   EXPECT_NE(a->summary.find("treat latent TB first"), std::string::npos) << a->summary;
   EXPECT_NE(detail(*a).find("Negative, no action"), std::string::npos);
+}
+
+TEST(PreAdvancedScreeningCard, OldPositiveIsSaidNotToExpire) {
+  ScreenRow row{"x", os, kIfx, neg, recent, neg, recent, pos, "2024-05-20", Expect::kWarning, {}};
+  Input in = screen_input(row);
+  const Evaluation e = evaluate_input(std::move(in), os);
+  const Advice* a = advice_of(e, "pre-advanced-screening");
+  ASSERT_NE(a, nullptr) << traces(e);
+  EXPECT_NE(a->summary.find("check HBV DNA"), std::string::npos) << a->summary;
+  EXPECT_NE(detail(*a).find("does not expire"), std::string::npos) << detail(*a);
+}
+
+TEST(PreAdvancedScreeningCard, ALaterNegativeDoesNotCancelAPositive) {
+  ScreenRow row{"x", os, kIfx, pos, "2022-02-01", neg, recent, neg, recent, Expect::kCritical, {}};
+  Input in = screen_input(row);
+  in.record.push_back(result("igra2", loinc_code("71773-6"), neg, recent));
+  const Evaluation e = evaluate_input(std::move(in), os);
+  const Advice* a = advice_of(e, "pre-advanced-screening");
+  ASSERT_NE(a, nullptr) << traces(e);
+  EXPECT_EQ(a->severity, Severity::kCritical);
+  EXPECT_NE(detail(*a).find("does not cancel it"), std::string::npos) << detail(*a);
+  std::vector<std::string> sources;
+  for (const EvidenceRow& r : a->evidence) sources.push_back(r.source);
+  EXPECT_NE(std::find(sources.begin(), sources.end(), "Observation/igra2"), sources.end());
+}
+
+TEST(PreAdvancedScreeningCard, ReorderOfTheCurrentAdvancedDrugNeedsNoScreening) {
+  Input in;
+  in.record = {crohns(), on_drug(kIfx), observation("fc", "38445-3", "30", "ug/g", "2026-05-25")};
+  in.drafts.push_back(draft("d1", kIfx));
+  in.selections = {"MedicationRequest/d1"};
+  const Evaluation e = evaluate_input(in, os);
+  check(e, "pre-advanced-screening", Expect::kNone);
+  check(e, "cmv-exclusion", Expect::kNone);
+  // A second, new advanced drug does need it.
+  in.drafts.push_back(draft("d2", kVdz));
+  const Evaluation sign_e = evaluate_input(std::move(in), sign);
+  const Advice* a = advice_of(sign_e, "pre-advanced-screening");
+  ASSERT_NE(a, nullptr) << traces(sign_e);
+  EXPECT_NE(a->summary.find("Before vedolizumab:"), std::string::npos) << a->summary;
 }
 
 TEST(PreAdvancedScreeningCard, FallsBackToTheLabOrderCode) {
@@ -692,6 +914,23 @@ TEST(IpaaInCrohnsCard, NamesDiagnosisAndDraftAndOffersRemoval) {
   EXPECT_FALSE(a->suggestions[0].recommended);
   ASSERT_EQ(a->suggestions[0].removals.size(), 1u);
   EXPECT_EQ(a->suggestions[0].removals[0].reference, "ServiceRequest/sr-ipaa");
+}
+
+TEST(IpaaInCrohnsCard, SelectingOnlyAnUnrelatedOrderDoesNotFire) {
+  // The selected order is one the rules do not recognise (a blood count): the IPAA draft is
+  // not being decided now.
+  Input in;
+  in.record = {crohns()};
+  in.drafts.push_back(service_request("sr-ipaa", ipaa_sct));
+  in.drafts.push_back(service_request(
+      "sr-cbc",
+      R"({"coding":[{"system":"http://loinc.org","code":"58410-2","display":"CBC panel"}]})"));
+  in.selections = {"ServiceRequest/sr-cbc"};
+  check(evaluate_input(in, os), "ipaa-in-crohns", Expect::kNone);
+  in.selections = {"ServiceRequest/sr-ipaa"};
+  check(evaluate_input(in, os), "ipaa-in-crohns", Expect::kCritical);
+  in.selections.clear();  // nothing named: every draft is being decided
+  check(evaluate_input(std::move(in), os), "ipaa-in-crohns", Expect::kCritical);
 }
 
 TEST(IpaaInCrohnsCard, ADoneIpaaIsNotAProposal) {

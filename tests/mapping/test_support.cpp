@@ -55,11 +55,12 @@ mapping::RuleSet test_rules() {
   r.diseases = {{"crohns-disease", "cd", "Crohn's disease"},
                 {"ulcerative-colitis", "uc", "ulcerative colitis"}};
   r.labs = {
-      {"calprotectin", "fc", "ug/g", "Fecal calprotectin", std::nullopt},
-      {"crp", "crp", "mg/L", "CRP", std::nullopt},
-      {"infliximab-antibody", "ifx-ab", "", "Antibodies to infliximab", std::nullopt},
+      {"calprotectin", "fc", "ug/g", "Fecal calprotectin", std::nullopt, std::nullopt},
+      {"crp", "crp", "mg/L", "CRP", std::nullopt, std::nullopt},
+      {"infliximab-antibody", "ifx-ab", "", "Antibodies to infliximab", std::nullopt, std::nullopt},
       {"infliximab-level", "ifx-level", "ug/mL", "Infliximab level",
-       fhir::Coding{"http://loinc.org", "39803-2", "Infliximab [Mass/volume] in Serum or Plasma"}}};
+       fhir::Coding{"http://loinc.org", "39803-2", "Infliximab [Mass/volume] in Serum or Plasma"},
+       std::nullopt}};
   r.drugs = {{"infliximab", "anti-tnf", "ifx", "infliximab-level", "infliximab-antibody", 5.0},
              {"azathioprine", "thiopurine", "aza", "", "", std::nullopt}};
   r.tdm_reactive.meta = {"tdm-reactive",
