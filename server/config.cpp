@@ -13,147 +13,16 @@
 
 #include "fhir/json.hpp"
 #include "mapping/units.hpp"
+#include "server/yaml_map.hpp"
 
 namespace ibd::config {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ConfigError {
-  std::string message;
-};
-
-// Where a node is, for messages: "file:line:column".
-class Source {
- public:
-  explicit Source(std::string file) : file_(std::move(file)) {}
-  [[noreturn]] void fail(const YAML::Node& node, const std::string& path,
-                         const std::string& what) const {
-    std::ostringstream out;
-    out << file_;
-    if (node.IsDefined() && node.Mark().line >= 0)
-      out << ":" << node.Mark().line + 1 << ":" << node.Mark().column + 1;
-    out << ": " << (path.empty() ? "" : path + ": ") << what;
-    throw ConfigError{out.str()};
-  }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-};
-
-// A YAML mapping read strictly: every key must be taken, or done() names the stray one.
-class Map {
- public:
-  Map(const Source& src, YAML::Node node, std::string path)
-      : src_(src), node_(std::move(node)), path_(std::move(path)) {
-    if (node_.IsNull() || !node_.IsDefined()) {
-      node_ = YAML::Node(YAML::NodeType::Map);
-    } else if (!node_.IsMap()) {
-      src_.fail(node_, path_, "expected a mapping of keys to values");
-    }
-  }
-
-  YAML::Node take(const std::string& key) {
-    taken_.insert(key);
-    return node_[key];
-  }
-  bool has(const std::string& key) const { return node_[key].IsDefined(); }
-  std::string sub(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  std::string string(const std::string& key, std::optional<std::string> fallback = std::nullopt) {
-    YAML::Node n = take(key);
-    if (!n.IsDefined()) {
-      if (fallback) return *fallback;
-      src_.fail(node_, sub(key), "is required");
-    }
-    if (n.IsNull()) return "";
-    if (!n.IsScalar()) src_.fail(n, sub(key), "expected text");
-    return n.Scalar();
-  }
-
-  long long integer(const std::string& key, long long fallback, long long min, long long max) {
-    YAML::Node n = take(key);
-    if (!n.IsDefined()) return fallback;
-    long long v = 0;
-    const std::string& s = n.IsScalar() ? n.Scalar() : std::string();
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (!n.IsScalar() || ec != std::errc() || ptr != s.data() + s.size())
-      src_.fail(n, sub(key), "expected a whole number");
-    if (v < min || v > max)
-      src_.fail(n, sub(key),
-                "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return v;
-  }
-
-  std::optional<double> number(const std::string& key, double min, double max) {
-    YAML::Node n = take(key);
-    if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-    double v = 0;
-    const std::string& s = n.IsScalar() ? n.Scalar() : std::string();
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (!n.IsScalar() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v))
-      src_.fail(n, sub(key), "expected a number");
-    if (v < min || v > max)
-      src_.fail(n, sub(key),
-                "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return v;
-  }
-
-  bool boolean(const std::string& key, bool fallback) {
-    YAML::Node n = take(key);
-    if (!n.IsDefined()) return fallback;
-    if (n.IsScalar() && (n.Scalar() == "true" || n.Scalar() == "false"))
-      return n.Scalar() == "true";
-    src_.fail(n, sub(key), "expected true or false");
-  }
-
-  std::vector<YAML::Node> list(const std::string& key, bool required) {
-    YAML::Node n = take(key);
-    if (!n.IsDefined() || n.IsNull()) {
-      if (required) src_.fail(node_, sub(key), "is required");
-      return {};
-    }
-    if (!n.IsSequence()) src_.fail(n, sub(key), "expected a list");
-    return {n.begin(), n.end()};
-  }
-
-  std::vector<std::string> strings(const std::string& key) {
-    std::vector<std::string> out;
-    for (const YAML::Node& n : list(key, false)) {
-      if (!n.IsScalar()) src_.fail(n, sub(key), "expected a list of text values");
-      out.push_back(n.Scalar());
-    }
-    return out;
-  }
-
-  void done() const {
-    for (auto it = node_.begin(); it != node_.end(); ++it) {
-      const std::string key = it->first.Scalar();
-      if (!taken_.contains(key)) src_.fail(it->first, sub(key), "unknown key");
-    }
-  }
-
-  const Source& source() const { return src_; }
-  const YAML::Node& node() const { return node_; }
-
- private:
-  const Source& src_;
-  YAML::Node node_;
-  std::string path_;
-  std::set<std::string> taken_;
-};
-
-YAML::Node load_yaml(const fs::path& file) {
-  try {
-    return YAML::LoadFile(file.string());
-  } catch (const YAML::BadFile&) {
-    throw ConfigError{file.string() + ": cannot read the file"};
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError{file.string() + ":" + std::to_string(e.mark.line + 1) + ":" +
-                      std::to_string(e.mark.column + 1) + ": " + e.msg};
-  }
-}
+using yaml::ConfigError;
+using yaml::load_yaml;
+using yaml::Map;
+using yaml::Source;
 
 fs::path resolve(const fs::path& base_file, const std::string& path) {
   fs::path p(path);
@@ -237,7 +106,7 @@ mapping::RuleSet read_rules(const fs::path& file) {
   for (const YAML::Node& n : top.list("labs", true)) {
     Map l(src, n, "labs");
     mapping::LabDef lab{l.string("concept"), l.string("valueset"), l.string("unit", ""),
-                        l.string("display"), std::nullopt, std::nullopt};
+                        l.string("display"), std::nullopt,         std::nullopt};
     if (!mapping::is_known_unit(lab.unit))
       src.fail(l.node()["unit"], "labs.unit",
                "'" + lab.unit + "' is not a unit the converter knows");
@@ -289,50 +158,39 @@ mapping::RuleSet read_rules(const fs::path& file) {
     i.done();
   }
   Map rule_map(src, top.take("rules"), "rules");
-  {
-    Map r(src, rule_map.take("tdm-reactive"), "rules.tdm-reactive");
+  // One rules.<id> section: its metadata, then what `body` reads; unknown keys are refused.
+  auto read_rule = [&](const char* id, mapping::RuleMeta& meta, auto&& body) {
+    Map r(src, rule_map.take(id), std::string("rules.") + id);
+    meta = read_meta(r, id);
+    body(r);
+    r.done();
+  };
+  read_rule("tdm-reactive", rules.tdm_reactive.meta, [&](Map& r) {
     auto& c = rules.tdm_reactive;
-    c.meta = read_meta(r, "tdm-reactive");
     c.induction_weeks = static_cast<int>(r.integer("induction_weeks", c.induction_weeks, 0, 520));
     c.level_window_days =
         static_cast<int>(r.integer("level_window_days", c.level_window_days, 1, 3650));
     c.course_gap_days = static_cast<int>(r.integer("course_gap_days", c.course_gap_days, 0, 3650));
     c.drug_classes = r.strings("drug_classes");
     check_classes(r, "drug_classes", c.drug_classes, rules);
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("data-incomplete"), "rules.data-incomplete");
-    rules.data_incomplete.meta = read_meta(r, "data-incomplete");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("cmv-exclusion"), "rules.cmv-exclusion");
+  });
+  read_rule("data-incomplete", rules.data_incomplete.meta, [](Map&) {});
+  read_rule("cmv-exclusion", rules.cmv_exclusion.meta, [&](Map& r) {
     auto& c = rules.cmv_exclusion;
-    c.meta = read_meta(r, "cmv-exclusion");
     c.tissue_window_days = days(r, "tissue_window_days", c.tissue_window_days);
     c.escalation_classes = r.strings("escalation_classes");
     check_classes(r, "escalation_classes", c.escalation_classes, rules);
     c.iv_steroid_is_escalation = r.boolean("iv_steroid_is_escalation", c.iv_steroid_is_escalation);
     c.orders = read_orders(r, "orders");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("cmv-positive"), "rules.cmv-positive");
-    rules.cmv_positive.meta = read_meta(r, "cmv-positive");
+  });
+  read_rule("cmv-positive", rules.cmv_positive.meta, [&](Map& r) {
     rules.cmv_positive.window_days = days(r, "window_days", rules.cmv_positive.window_days);
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("tdm-interpret"), "rules.tdm-interpret");
-    rules.tdm_interpret.meta = read_meta(r, "tdm-interpret");
+  });
+  read_rule("tdm-interpret", rules.tdm_interpret.meta, [&](Map& r) {
     rules.tdm_interpret.window_days = days(r, "window_days", rules.tdm_interpret.window_days);
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("thiopurine-pgx"), "rules.thiopurine-pgx");
+  });
+  read_rule("thiopurine-pgx", rules.thiopurine_pgx.meta, [&](Map& r) {
     auto& c = rules.thiopurine_pgx;
-    c.meta = read_meta(r, "thiopurine-pgx");
     c.transfusion_window_days = days(r, "transfusion_window_days", c.transfusion_window_days);
     c.tpmt_no_function = r.strings("tpmt_no_function");
     c.nudt15_no_function = r.strings("nudt15_no_function");
@@ -357,62 +215,38 @@ mapping::RuleSet read_rules(const fs::path& file) {
     }
     if (c.cpic.size() != 9)
       src.fail(r.node()["cpic"], "rules.thiopurine-pgx.cpic", "needs all 9 cells of TPMT x NUDT15");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("veo-ibd-monogenic"), "rules.veo-ibd-monogenic");
+  });
+  read_rule("veo-ibd-monogenic", rules.veo_ibd.meta, [&](Map& r) {
     auto& c = rules.veo_ibd;
-    c.meta = read_meta(r, "veo-ibd-monogenic");
     c.onset_years = r.number("onset_years", 0, 18).value_or(c.onset_years);
     c.infantile_years = r.number("infantile_years", 0, 18).value_or(c.infantile_years);
     c.orders = read_orders(r, "orders");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("monogenic-defect"), "rules.monogenic-defect");
+  });
+  read_rule("monogenic-defect", rules.monogenic_defect.meta, [&](Map& r) {
     auto& c = rules.monogenic_defect;
-    c.meta = read_meta(r, "monogenic-defect");
     c.genes = r.strings("genes");
     c.critical_genes = r.strings("critical_genes");
     for (const std::string& g : c.critical_genes)
       if (std::find(c.genes.begin(), c.genes.end(), g) == c.genes.end())
         src.fail(r.node()["critical_genes"], "rules.monogenic-defect.critical_genes",
                  g + " is not in genes");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("refractory-escalation"), "rules.refractory-escalation");
-    rules.refractory_escalation.meta = read_meta(r, "refractory-escalation");
+  });
+  read_rule("refractory-escalation", rules.refractory_escalation.meta, [&](Map& r) {
     rules.refractory_escalation.failed_mechanisms = static_cast<int>(
         r.integer("failed_mechanisms", rules.refractory_escalation.failed_mechanisms, 1, 10));
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("escalation-unproven"), "rules.escalation-unproven");
-    rules.escalation_unproven.meta = read_meta(r, "escalation-unproven");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("pre-advanced-screening"), "rules.pre-advanced-screening");
+  });
+  read_rule("escalation-unproven", rules.escalation_unproven.meta, [](Map&) {});
+  read_rule("pre-advanced-screening", rules.pre_advanced_screening.meta, [&](Map& r) {
     auto& c = rules.pre_advanced_screening;
-    c.meta = read_meta(r, "pre-advanced-screening");
     c.window_days = days(r, "window_days", c.window_days);
     c.orders = read_orders(r, "orders");
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("hla-dqa1-05"), "rules.hla-dqa1-05");
-    rules.hla_dqa1_05.meta = read_meta(r, "hla-dqa1-05");
+  });
+  read_rule("hla-dqa1-05", rules.hla_dqa1_05.meta, [&](Map& r) {
     rules.hla_dqa1_05.allele_prefix = r.string("allele_prefix", rules.hla_dqa1_05.allele_prefix);
     rules.hla_dqa1_05.hazard_ratio =
         r.number("hazard_ratio", 0.01, 100).value_or(rules.hla_dqa1_05.hazard_ratio);
-    r.done();
-  }
-  {
-    Map r(src, rule_map.take("ipaa-in-crohns"), "rules.ipaa-in-crohns");
-    rules.ipaa_in_crohns.meta = read_meta(r, "ipaa-in-crohns");
-    r.done();
-  }
+  });
+  read_rule("ipaa-in-crohns", rules.ipaa_in_crohns.meta, [](Map&) {});
   rule_map.done();
   top.done();
   return rules;

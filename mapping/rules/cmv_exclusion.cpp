@@ -40,12 +40,6 @@ constexpr const char* kSystemicSteroid = "systemic-corticosteroid";
 constexpr long kIvSteroidDays = 3;
 constexpr long kOralSteroidDays = 14;
 
-std::string drug_names(const std::vector<const Therapy*>& therapies) {
-  std::vector<std::string> names;
-  for (const Therapy* t : therapies) names.push_back(t->drug);
-  return join_names(names);
-}
-
 std::string draft_list(const std::vector<const Therapy*>& drafts) {
   std::string out;
   for (const Therapy* t : drafts)
@@ -155,14 +149,7 @@ void cmv_found_card(const RuleInput& in, const std::vector<const Measurement*>& 
   for (const Therapy* t : escalations) a.evidence.push_back(evidence_row(*t, in.now));
   a.ignored = ignored_lines(in.model);
 
-  if (!escalations.empty()) {
-    Suggestion s;
-    s.label = "Hold " + drug_names(escalations) + " until CMV colitis is treated";
-    for (const Therapy* t : escalations)
-      s.removals.push_back({t->source.reference(),
-                            "Remove the draft " + t->drug + " order until CMV colitis is treated"});
-    a.suggestions.push_back(std::move(s));
-  }
+  if (!escalations.empty()) a.suggestions.push_back(hold_until_cmv_treated(escalations));
   out.advice.push_back(std::move(a));
   trace.fired = true;
   trace.why = what + "; cmv-positive " +

@@ -25,12 +25,6 @@ bool dated_within(fhir::TimePoint when, int window_days, fhir::TimePoint now) {
   return age >= -1 && age <= window_days;
 }
 
-std::string drug_names(const std::vector<const Therapy*>& therapies) {
-  std::vector<std::string> names;
-  for (const Therapy* t : therapies) names.push_back(t->drug);
-  return join_names(names);
-}
-
 std::string condition_text(const Diagnosis& d) {
   return escape_markdown(d.label.empty() ? d.display : d.label) + " (onset " +
          fhir::format_date(d.onset->start) + ")";
@@ -165,14 +159,7 @@ void cmv_positive(const RuleInput& in, Evaluation& out) {
   for (const Therapy* t : added) a.evidence.push_back(evidence_row(*t, in.now));
   a.ignored = ignored_lines(in.model);
 
-  if (!added.empty()) {
-    Suggestion s;
-    s.label = "Hold " + drug_names(added) + " until CMV colitis is treated";
-    for (const Therapy* t : added)
-      s.removals.push_back({t->source.reference(),
-                            "Remove the draft " + t->drug + " order until CMV colitis is treated"});
-    a.suggestions.push_back(std::move(s));
-  }
+  if (!added.empty()) a.suggestions.push_back(hold_until_cmv_treated(added));
   out.advice.push_back(std::move(a));
   trace.fired = true;
   trace.why = (positives.empty() ? "CMV colitis diagnosed" : "CMV positive in tissue") +

@@ -36,8 +36,12 @@ bool decided(const RuleInput& in, bool proposed, bool selected) {
 
 }  // namespace
 
-bool decided_now(const RuleInput& in, const Therapy& t) { return decided(in, t.proposed, t.selected); }
-bool decided_now(const RuleInput& in, const ProcedureFact& p) { return decided(in, p.proposed, p.selected); }
+bool decided_now(const RuleInput& in, const Therapy& t) {
+  return decided(in, t.proposed, t.selected);
+}
+bool decided_now(const RuleInput& in, const ProcedureFact& p) {
+  return decided(in, p.proposed, p.selected);
+}
 
 std::vector<const Therapy*> proposals(const RuleInput& in) {
   std::vector<const Therapy*> out;
@@ -134,6 +138,21 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string drug_names(const std::vector<const Therapy*>& therapies) {
+  std::vector<std::string> names;
+  for (const Therapy* t : therapies) names.push_back(t->drug);
+  return join_names(names);
+}
+
+Suggestion hold_until_cmv_treated(const std::vector<const Therapy*>& drafts) {
+  Suggestion s;
+  s.label = "Hold " + drug_names(drafts) + " until CMV colitis is treated";
+  for (const Therapy* t : drafts)
+    s.removals.push_back({t->source.reference(),
+                          "Remove the draft " + t->drug + " order until CMV colitis is treated"});
+  return s;
+}
+
 ProposedOrder order_from(const OrderDef& def, std::vector<std::string> reasons, std::string note) {
   ProposedOrder o;
   if (!def.code.code.empty()) o.code.codings.push_back(def.code);
@@ -210,17 +229,20 @@ LevelReading read_level(const Measurement& level, const DrugDef& drug) {
 }
 
 std::map<std::string, Course> monitored_courses(const RuleInput& in) {
-  return current_courses(in, in.rules.tdm_reactive.drug_classes, in.rules.tdm_reactive.course_gap_days);
+  return current_courses(in, in.rules.tdm_reactive.drug_classes,
+                         in.rules.tdm_reactive.course_gap_days);
 }
 
-CourseTdm course_tdm(const RuleInput& in, const Course& course, const DrugDef& drug, int window_days) {
+CourseTdm course_tdm(const RuleInput& in, const Course& course, const DrugDef& drug,
+                     int window_days) {
   CourseTdm out;
   if (course.first == nullptr || !course.first->start) return out;
   const fhir::TimePoint since = course.first->start->start;
   if (!drug.level_concept.empty())
     out.level = latest_in_window(in.model, drug.level_concept, window_days, in.now, since, false);
   if (!drug.antibody_concept.empty())
-    out.antibody = latest_in_window(in.model, drug.antibody_concept, window_days, in.now, since, false);
+    out.antibody =
+        latest_in_window(in.model, drug.antibody_concept, window_days, in.now, since, false);
   if (out.level != nullptr) out.reading = read_level(*out.level, drug);
   return out;
 }

@@ -67,8 +67,15 @@ Positivity read_positivity(const Measurement& m, const RuleSet& rules);
 // "a", "a and b", "a, b and c"; repeated names once.
 std::string join_names(const std::vector<std::string>& names);
 
+// The drug names of therapies, joined: "infliximab and azathioprine".
+std::string drug_names(const std::vector<const Therapy*>& therapies);
+
+// A suggestion to remove draft orders (delete actions) until CMV colitis is treated.
+Suggestion hold_until_cmv_treated(const std::vector<const Therapy*>& drafts);
+
 // A configured order as a ProposedOrder citing `reasons`.
-ProposedOrder order_from(const OrderDef& def, std::vector<std::string> reasons, std::string note = "");
+ProposedOrder order_from(const OrderDef& def, std::vector<std::string> reasons,
+                         std::string note = "");
 
 // Trace line helpers: every rule reports once, fired or not.
 RuleTrace start_trace(const RuleMeta& meta, const HookContext& context);
@@ -98,7 +105,8 @@ struct CourseTdm {
   const Measurement* antibody = nullptr;
   LevelReading reading = LevelReading::kUnknown;  // kUnknown also when there is no level
 };
-CourseTdm course_tdm(const RuleInput& in, const Course& course, const DrugDef& drug, int window_days);
+CourseTdm course_tdm(const RuleInput& in, const Course& course, const DrugDef& drug,
+                     int window_days);
 // The courses of drugs monitored by trough level (tdm-reactive's classes and course gap).
 std::map<std::string, Course> monitored_courses(const RuleInput& in);
 
