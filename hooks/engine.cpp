@@ -46,7 +46,7 @@ std::expected<HookResult, Error> Engine::call(std::string_view service_id, std::
     for (const FetchNeed& need : prepared->plan.needs)
       fetched.push_back(
           {need.key, std::nullopt,
-           "not prefetched, and fetching from fhirServer is not enabled on this server"});
+           "not prefetched, and fetching from fhirServer is not enabled on this server", {}});
   }
   return finish(*prepared, std::move(fetched), now);
 }

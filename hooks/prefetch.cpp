@@ -104,7 +104,26 @@ PrefetchPlan plan_prefetch(const HookRequest& request, const ServiceDef& service
   for (const PrefetchDef& p : service.prefetch) {
     auto sent = request.prefetch.find(p.key);
     const bool absent = sent == request.prefetch.end();
-    if (!absent && !is_operation_outcome(sent->second)) continue;  // data, or null = no data
+    if (!absent && !is_operation_outcome(sent->second)) {  // data, or null = no data
+      // A searchset sent with a next link is only its first page(s).
+      const std::string* type = fhir::resource_type(sent->second);
+      if (type == nullptr || *type != "Bundle") continue;
+      std::string next;
+      for (const Json& link : sent->second.items_at("link")) {
+        const std::string* relation = link.string_at("relation");
+        const std::string* url = link.string_at("url");
+        if (relation != nullptr && *relation == "next" && url != nullptr) next = *url;
+      }
+      if (next.empty()) continue;
+      if (request.fhir_server.empty()) {
+        plan.unfetchable.push_back({p.key, p.description,
+                                    "only part was prefetched (the Bundle has a next link), and "
+                                    "there is no fhirServer to fetch the rest from"});
+        continue;
+      }
+      plan.needs.push_back({p.key, std::move(next), true});
+      continue;
+    }
     if (request.fhir_server.empty()) {
       plan.unfetchable.push_back(
           {p.key, p.description,
@@ -139,17 +158,28 @@ std::expected<mapping::PatientData, Error> assemble_patient_data(const HookReque
     auto fetched_it = std::find_if(fetched.begin(), fetched.end(),
                                    [&](const FetchResult& f) { return f.key == p.key; });
     auto sent = request.prefetch.find(p.key);
+    const bool continuation =
+        std::any_of(plan.needs.begin(), plan.needs.end(),
+                    [&](const FetchNeed& n) { return n.key == p.key && n.continuation; });
+    if (continuation && sent != request.prefetch.end()) add_resources(p.key, sent->second, data);
     if (fetched_it != fetched.end()) {
       if (fetched_it->resource && is_operation_outcome(*fetched_it->resource)) {
         data.missing.push_back({p.key, p.description, outcome_text(*fetched_it->resource)});
       } else if (fetched_it->resource) {
         add_resources(p.key, *fetched_it->resource, data);
+        if (!fetched_it->incomplete.empty())
+          data.missing.push_back({p.key, p.description, "incomplete: " + fetched_it->incomplete});
+      } else if (continuation) {
+        data.missing.push_back(
+            {p.key, p.description,
+             "only the prefetched page(s): the rest could not be fetched: " +
+                 (fetched_it->error.empty() ? std::string("no result") : fetched_it->error)});
       } else {
         data.missing.push_back(
             {p.key, p.description,
              fetched_it->error.empty() ? "could not be fetched" : fetched_it->error});
       }
-    } else if (sent != request.prefetch.end() && !sent->second.is_null() &&
+    } else if (!continuation && sent != request.prefetch.end() && !sent->second.is_null() &&
                !is_operation_outcome(sent->second)) {
       add_resources(p.key, sent->second, data);
     } else {

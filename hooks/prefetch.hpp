@@ -3,7 +3,8 @@
 //
 // Per CDS Hooks 2.0: a key that is absent is fetched; a key that is null means "no data" and
 // is not fetched; a key holding an OperationOutcome is fetched again when possible, else
-// reported missing. A required key that cannot be had makes the call fail with 412 and an
+// reported missing. A prefetched Bundle that still has a `next` link is completed from
+// fhirServer (a continuation). A required key that cannot be had makes the call fail with 412 and an
 // OperationOutcome. Bundles are unpacked; OperationOutcome entries in them are not data.
 // The network is behind the Fetcher interface, which fhir/client implements and tests fake.
 // Pure apart from what a Fetcher does; thread-safe.
@@ -24,13 +25,17 @@ namespace ibd::hooks {
 
 struct FetchNeed {
   std::string key;
-  std::string query;  // relative to fhirServer: "Observation?patient=123&..."
+  // Relative to fhirServer ("Observation?patient=123&..."), or, for a continuation, the
+  // absolute `next` link of a Bundle the EHR prefetched only in part.
+  std::string query;
+  bool continuation = false;  // the prefetched entries stay; the fetched pages are added
 };
 
 struct FetchResult {
   std::string key;
   std::optional<fhir::Json> resource;  // a Bundle or a resource; nullopt on failure
   std::string error;                   // why it failed, safe to show (no token, no patient id)
+  std::string incomplete;              // why `resource` holds only part of the data, or ""
 };
 
 // The only door from hooks/ to the network. Implementations fetch every need (in parallel

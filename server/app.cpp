@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/fetch_missing.hpp"
+
 namespace ibd::server {
 
 fhir::TimePoint system_now() {
@@ -23,7 +25,8 @@ bool is_json_content_type(std::string_view value) {
          });
 }
 
-void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine, Clock clock) {
+void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine, Clock clock,
+                std::shared_ptr<fhir::client::FhirClient> client) {
   // The discovery document never changes while the server runs: render it once.
   const std::string discovery = engine->catalog().discovery().dump();
   router.add("GET", "/cds-services", [discovery](const Request&, const PathParams&) {
@@ -32,33 +35,43 @@ void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine, Clo
     return r;
   });
 
-  router.add(
+  router.add_async(
       "POST", "/cds-services/{id}",
-      [engine, clock](const Request& request, const PathParams& params) {
+      [engine, clock, client](const Request& request,
+                              PathParams params) -> boost::asio::awaitable<Response> {
         const std::string& id = params.at("id");
         if (engine->catalog().find(id) == nullptr)
-          return Response::error(ErrorKind::kNotFound, "no CDS service with that id");
+          co_return Response::error(ErrorKind::kNotFound, "no CDS service with that id");
         const std::string* content_type = request.header("Content-Type");
         if (content_type == nullptr || !is_json_content_type(*content_type))
-          return Response::error(ErrorKind::kUnsupportedMediaType,
-                                 "send the hook request as application/json");
+          co_return Response::error(ErrorKind::kUnsupportedMediaType,
+                                    "send the hook request as application/json");
         const auto started = std::chrono::steady_clock::now();
-        auto result = engine->call(id, request.body, clock());
-        const auto ms =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                .count();
-        if (!result) {
-          // The message describes the sender's input; it never holds a token or a patient id.
-          spdlog::info("hook service={} status={} error=\"{}\" eval_ms={:.2f}", id,
-                       http_status(result.error().kind), result.error().message, ms);
-          return Response::error(result.error());
-        }
+        auto elapsed_ms = [&] {
+          return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                           started)
+              .count();
+        };
+        // The message describes the sender's input; it never holds a token or a patient id.
+        auto refuse = [&](const Error& e) {
+          spdlog::info("hook service={} status={} error=\"{}\" ms={:.2f}", id, http_status(e.kind),
+                       e.message, elapsed_ms());
+          return Response::error(e);
+        };
+        auto prepared = engine->prepare(id, request.body);
+        if (!prepared) co_return refuse(prepared.error());
+        auto fetched = co_await fetch_missing(client, *prepared);
+        if (!fetched) co_return refuse(fetched.error());
+        auto result = engine->finish(*prepared, std::move(*fetched), clock());
+        if (!result) co_return refuse(result.error());
         std::string rules;
         for (const auto& a : result->evaluation.advice)
           rules += (rules.empty() ? "" : ",") + a.rule_id;
-        spdlog::info("hook service={} status=200 cards={} rules=[{}] missing={} eval_ms={:.2f}", id,
-                     result->evaluation.advice.size(), rules, result->model.missing.size(), ms);
-        return Response::json(200, result->response);
+        spdlog::info(
+            "hook service={} status=200 cards={} rules=[{}] missing={} fetched={} ms={:.2f}", id,
+            result->evaluation.advice.size(), rules, result->model.missing.size(),
+            prepared->plan.needs.size(), elapsed_ms());
+        co_return Response::json(200, result->response);
       });
 
   router.add("GET", "/health", [engine](const Request&, const PathParams&) {

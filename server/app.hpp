@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "fhir/client/client.hpp"
 #include "fhir/datetime.hpp"
 #include "hooks/engine.hpp"
 #include "server/router.hpp"
@@ -18,10 +19,13 @@ fhir::TimePoint system_now();
 // Routes:
 //   GET  /cds-services        discovery document
 //   POST /cds-services/{id}   a hook call (application/json); 404 unknown id, 415 other
-//                             content types, 400 invalid request, 412 required data missing
+//                             content types, 400 invalid request, 403 fhirServer not allowed
+//                             (when data must be fetched), 412 required data missing.
+//                             Missing prefetch is fetched with `client` (null: fetching off).
 //   GET  /health              {"status":"ok", ...}
 void add_routes(Router& router, std::shared_ptr<const hooks::Engine> engine,
-                Clock clock = system_now);
+                Clock clock = system_now,
+                std::shared_ptr<fhir::client::FhirClient> client = nullptr);
 
 // True for "application/json" with or without parameters (charset), any letter case.
 bool is_json_content_type(std::string_view value);

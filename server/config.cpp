@@ -345,6 +345,50 @@ ServerSection read_server(Map& top) {
   return s;
 }
 
+FhirClientSection read_fhir_client(Map& top, const fs::path& file) {
+  FhirClientSection f;
+  Map m(top.source(), top.take("fhir_client"), "fhir_client");
+  auto& o = f.options;
+  f.enabled = m.boolean("enabled", true);
+  const YAML::Node allowed_node = m.node()["allowed_servers"];
+  for (const std::string& text : m.strings("allowed_servers")) {
+    auto origin = fhir::client::parse_origin(text);
+    if (!origin)
+      top.source().fail(allowed_node, "fhir_client.allowed_servers", text + ": " + origin.error());
+    o.policy.allowed.push_back(*origin);
+  }
+  o.policy.allow_loopback = m.boolean("allow_loopback", false);
+  for (const fhir::client::Origin& origin : o.policy.allowed) {
+    if (origin.scheme == "http" && !fhir::client::is_loopback_host(origin))
+      top.source().fail(allowed_node, "fhir_client.allowed_servers",
+                        origin.to_string() + ": http is allowed only for a loopback host");
+    if (fhir::client::is_loopback_host(origin) && !o.policy.allow_loopback)
+      top.source().fail(allowed_node, "fhir_client.allowed_servers",
+                        origin.to_string() + ": a loopback server needs allow_loopback: true");
+  }
+  const YAML::Node forbidden_node = m.node()["forbidden_networks"];
+  for (const std::string& text : m.strings("forbidden_networks")) {
+    auto network = fhir::client::parse_network(text);
+    if (!network)
+      top.source().fail(forbidden_node, "fhir_client.forbidden_networks", network.error());
+    o.policy.forbidden.push_back(*network);
+  }
+  const std::string ca = m.string("ca_file", "");
+  if (!ca.empty()) o.ca_file = resolve(file, ca).string();
+  auto ms = [&](const char* key, std::chrono::milliseconds d) {
+    return std::chrono::milliseconds(m.integer(key, d.count(), 10, 60'000));
+  };
+  o.request_timeout = ms("request_timeout_ms", o.request_timeout);
+  o.budget = ms("budget_ms", o.budget);
+  o.max_response_bytes = static_cast<std::size_t>(m.integer(
+      "max_response_bytes", static_cast<long long>(o.max_response_bytes), 1024, 256ll << 20));
+  o.max_pages = static_cast<std::size_t>(m.integer("max_pages", 10, 1, 1000));
+  o.max_idle_per_origin =
+      static_cast<std::size_t>(m.integer("max_idle_connections_per_server", 8, 0, 1024));
+  m.done();
+  return f;
+}
+
 }  // namespace
 
 std::expected<ListenAddress, std::string> parse_listen(const std::string& text) {
@@ -398,6 +442,7 @@ std::expected<AppConfig, std::string> load_config(const std::filesystem::path& f
       src.fail(top.node()["auth"], "auth.enabled",
                "JWT authentication is not built yet; set it to false (the server then binds "
                "loopback only)");
+    cfg.fhir_client = read_fhir_client(top, file);
     {
       Map logging(src, top.take("logging"), "logging");
       cfg.log_level = logging.string("level", "info");
@@ -414,6 +459,7 @@ std::expected<AppConfig, std::string> load_config(const std::filesystem::path& f
       cards.done();
     }
     engine->json.max_depth = static_cast<std::size_t>(top.integer("max_json_depth", 64, 8, 512));
+    cfg.fhir_client.options.json = engine->json;
     const fs::path rules_file = resolve(file, top.string("rules_file"));
     const fs::path valuesets_dir = resolve(file, top.string("valuesets_dir"));
     engine->catalog = read_services(top, "");  // version filled in below, once the rules are read

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "fhir/client/client.hpp"
 #include "hooks/engine.hpp"
 
 namespace ibd::config {
@@ -35,10 +36,17 @@ struct ServerSection {
   std::chrono::milliseconds shutdown_grace{10'000};
 };
 
+// Fetching what the EHR did not prefetch (fhir_client: in the file).
+struct FhirClientSection {
+  bool enabled = true;
+  fhir::client::ClientOptions options;  // allowed servers, loopback, limits, budget
+};
+
 struct AppConfig {
   std::filesystem::path file;
   ServerSection server;
   bool auth_enabled = false;
+  FhirClientSection fhir_client;
   std::string log_level = "info";
   std::shared_ptr<hooks::EngineConfig> engine;  // rules, terminology, catalog, card style
 };

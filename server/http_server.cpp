@@ -437,13 +437,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
     request.received = received;
     const bool client_keep_alive = header.keep_alive();
 
-    Response response;
-    try {
-      response = router.dispatch(request);
-    } catch (const std::exception& e) {
-      spdlog::error("dispatch failed: {}", e.what());
-      response = Response::error(Error::internal_fault(""));
-    }
+    Response response = co_await router.dispatch_async(request);
 
     // Decided after the handler ran, so a request that was in flight when shutdown began
     // is answered with "Connection: close".

@@ -61,7 +61,16 @@ int serve(const std::string& config_path, const std::string& listen_override) {
   }
   auto engine = std::make_shared<const hooks::Engine>(cfg->engine);
   server::Router router;
-  server::add_routes(router, engine);
+  std::shared_ptr<fhir::client::FhirClient> client;
+  if (cfg->fhir_client.enabled) {
+    auto created = fhir::client::FhirClient::create(cfg->fhir_client.options);
+    if (!created) {
+      std::fprintf(stderr, "ibd-cds: fhir_client: %s\n", created.error().c_str());
+      return 2;
+    }
+    client = std::move(*created);
+  }
+  server::add_routes(router, engine, server::system_now, client);
 
   server::HttpServerOptions options;
   options.host = cfg->server.listen.host;

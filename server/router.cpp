@@ -38,7 +38,7 @@ std::string join_pattern(const std::vector<std::string>& pattern) {
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler), {}});
 }
 
 bool Router::match(const Route& route, const std::vector<std::string>& segments,
@@ -57,7 +57,11 @@ bool Router::match(const Route& route, const std::vector<std::string>& segments,
   return true;
 }
 
-Response Router::dispatch(const Request& request) const {
+void Router::add_async(std::string method, std::string pattern, AsyncHandler handler) {
+  routes_.push_back(Route{std::move(method), split_path(pattern), {}, std::move(handler)});
+}
+
+Router::Found Router::find(const Request& request) const {
   // The listener always fills `segments`; a hand-built Request may carry only `path`.
   std::vector<std::string> derived;
   const std::vector<std::string>* segments = &request.segments;
@@ -78,21 +82,11 @@ Response Router::dispatch(const Request& request) const {
       }
       continue;
     }
-    try {
-      return route.handler(request, params);
-    } catch (const std::exception& e) {
-      // The pattern, not the path: a path may carry identifiers that do not belong in a log.
-      spdlog::error("handler for {} {} threw: {}", route.method, join_pattern(route.pattern),
-                    e.what());
-    } catch (...) {
-      spdlog::error("handler for {} {} threw a non-standard exception", route.method,
-                    join_pattern(route.pattern));
-    }
-    return Response::error(Error::internal_fault("handler threw"));
+    return Found{&route, std::move(params), {}};
   }
 
   if (allowed.empty()) {
-    return Response::error(ErrorKind::kNotFound, "no resource at this path");
+    return Found{nullptr, {}, Response::error(ErrorKind::kNotFound, "no resource at this path")};
   }
   std::string allow;
   for (const auto& m : allowed) {
@@ -102,7 +96,41 @@ Response Router::dispatch(const Request& request) const {
   Response response = Response::error(ErrorKind::kMethodNotAllowed,
                                       "method " + request.method + " is not allowed here");
   response.headers.push_back(Header{"Allow", std::move(allow)});
-  return response;
+  return Found{nullptr, {}, std::move(response)};
+}
+
+Response Router::dispatch(const Request& request) const {
+  Found found = find(request);
+  if (found.route == nullptr) return std::move(found.answer);
+  const Route& route = *found.route;
+  if (!route.handler) return Response::error(Error::internal_fault("async route dispatched sync"));
+  try {
+    return route.handler(request, found.params);
+  } catch (const std::exception& e) {
+    // The pattern, not the path: a path may carry identifiers that do not belong in a log.
+    spdlog::error("handler for {} {} threw: {}", route.method, join_pattern(route.pattern),
+                  e.what());
+  } catch (...) {
+    spdlog::error("handler for {} {} threw a non-standard exception", route.method,
+                  join_pattern(route.pattern));
+  }
+  return Response::error(Error::internal_fault("handler threw"));
+}
+
+boost::asio::awaitable<Response> Router::dispatch_async(const Request& request) const {
+  Found found = find(request);
+  if (found.route == nullptr || found.route->handler) co_return dispatch(request);
+  const Route& route = *found.route;
+  std::string failure;
+  try {
+    co_return co_await route.async_handler(request, std::move(found.params));
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "a non-standard exception";
+  }
+  spdlog::error("handler for {} {} threw: {}", route.method, join_pattern(route.pattern), failure);
+  co_return Response::error(Error::internal_fault("handler threw"));
 }
 
 }  // namespace ibd::server

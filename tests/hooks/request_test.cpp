@@ -227,8 +227,8 @@ TEST(Prefetch, BundlesAreUnpackedAndFailedFetchesReported) {
       {"obs", parse(R"({"resourceType":"Bundle","type":"searchset","entry":[
           {"resource":{"resourceType":"Observation","id":"o1"}},
           {"resource":{"resourceType":"OperationOutcome"},"search":{"mode":"outcome"}}]})"),
-       ""},
-      {"me", std::nullopt, "the FHIR server answered 503"}};
+       "", ""},
+      {"me", std::nullopt, "the FHIR server answered 503", ""}};
   auto data = assemble_patient_data(*r, service(), plan, fetched);
   ASSERT_TRUE(data);
   ASSERT_EQ(data->resources.size(), 2u);
