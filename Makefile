@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 CONFIG  ?= config/ibd-cds.yaml
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test test-asan bench docs clean
+.PHONY: all deps configure build run fhir-servers test test-asan bench docs clean
 
 all: build
 
@@ -22,11 +22,15 @@ build: configure
 run: build
 	$(BUILD)/bin/ibd-cds serve --config $(CONFIG)
 
-test: build
+# The test FHIR servers' npm packages (Medplum, pinned by package-lock.json).
+fhir-servers: deps
+	@tests/fhir-servers/install.sh
+
+test: build fhir-servers
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The whole suite once more under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: deps
+test-asan: deps fhir-servers
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIBD_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -9,8 +9,14 @@ PACKAGES=(
   rapidjson-dev libcpp-jwt-dev libssl-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   googletest libgtest-dev libgmock-dev
-  wrk curl ca-certificates
+  wrk curl ca-certificates openssl util-linux
 )
+# The integration tests run test FHIR servers on Node >= 20 (tests/fhir-servers; their npm
+# packages are installed by tests/fhir-servers/install.sh). Debian 12's own nodejs is 18, so
+# a Node the machine already has is kept; only a machine with none gets Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,25 +8,13 @@
 
 #include "fhir/datetime.hpp"
 #include "fhir/json.hpp"
+#include "tests/integration/fixtures.hpp"
 #include "tests/integration/http_client.hpp"
 #include "tests/integration/server_process.hpp"
 #include "tests/support/card_check.hpp"
 
 namespace ibd::testing {
 namespace {
-
-// A scenario's request replayed today: the server judges freshness by its own clock.
-std::string scenario_request(const std::string& name) {
-  std::ifstream in(std::string(IBD_SOURCE_DIR) + "/tests/scenarios/" + name + ".json");
-  std::stringstream s;
-  s << in.rdbuf();
-  auto scenario = fhir::parse_json(s.str());
-  fhir::Json request = *scenario->find("request");
-  const auto then = fhir::parse_date_time(*scenario->string_at("now"))->start;
-  const auto today = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-  fhir::shift_dates(request, fhir::days_between(then, today));
-  return request.dump();
-}
 
 class ServerTest : public ::testing::Test {
  protected:
@@ -44,12 +32,6 @@ class ServerTest : public ::testing::Test {
 };
 ServerProcess* ServerTest::server_ = nullptr;
 
-fhir::Json body_json(const HttpReply& r) {
-  auto j = fhir::parse_json(r.body);
-  EXPECT_TRUE(j) << r.body;
-  return j ? *j : fhir::Json();
-}
-
 TEST_F(ServerTest, DiscoveryIsValid) {
   auto r = http(port(), "GET", "/cds-services");
   ASSERT_TRUE(r);
@@ -61,7 +43,7 @@ TEST_F(ServerTest, DiscoveryIsValid) {
 
 TEST_F(ServerTest, TdmScenarioReturnsTheTdmCard) {
   auto r = http(port(), "POST", "/cds-services/ibd-patient-view",
-                scenario_request("tdm-reactive-fires-infliximab-active"));
+                scenario_request("tdm-reactive-fires-infliximab-active").dump());
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
   const fhir::Json response = body_json(*r);
@@ -79,7 +61,7 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(r->status, 200);
   }
   auto post = c.request("POST", "/cds-services/ibd-patient-view",
-                        scenario_request("tdm-reactive-inactive-no-fire"));
+                        scenario_request("tdm-reactive-inactive-no-fire").dump());
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 200);
   EXPECT_EQ(post->body, R"({"cards":[]})");
@@ -91,7 +73,7 @@ TEST_F(ServerTest, ErrorsHaveTheRightStatusAndAHelpfulJsonBody) {
     int status;
     std::string message_part;
   };
-  const std::string valid = scenario_request("tdm-reactive-fires-infliximab-active");
+  const std::string valid = scenario_request("tdm-reactive-fires-infliximab-active").dump();
   for (const Case& c : std::vector<Case>{
            {"POST", "/cds-services/no-such-service", valid, "application/json", 404,
             "no CDS service"},
@@ -122,14 +104,14 @@ TEST_F(ServerTest, ErrorsHaveTheRightStatusAndAHelpfulJsonBody) {
 TEST_F(ServerTest, UnsupportedCharsetParametersAreStillJson) {
   auto r =
       http(port(), "POST", "/cds-services/ibd-patient-view",
-           scenario_request("tdm-reactive-inactive-no-fire"), "Application/JSON; charset=utf-8");
+           scenario_request("tdm-reactive-inactive-no-fire").dump(), "Application/JSON; charset=utf-8");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
 }
 
 TEST_F(ServerTest, MissingPatientIs412WithOperationOutcome) {
   auto r = http(port(), "POST", "/cds-services/ibd-patient-view",
-                scenario_request("prefetch-patient-missing-412"));
+                scenario_request("prefetch-patient-missing-412").dump());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 412);
   EXPECT_EQ(r->header("content-type"), "application/fhir+json");
@@ -173,7 +155,7 @@ TEST_F(ServerTest, ContentLengthWithTransferEncodingIsRefused) {
 }
 
 TEST_F(ServerTest, LogsHoldNeitherTokensNorPatientIds) {
-  auto body = fhir::parse_json(scenario_request("tdm-reactive-fires-infliximab-active"));
+  auto body = fhir::parse_json(scenario_request("tdm-reactive-fires-infliximab-active").dump());
   body->set("fhirServer", fhir::Json::string("https://ehr.example.org/fhir"));
   fhir::Json auth = fhir::Json::object();
   auth.set("access_token", fhir::Json::string("tok-SECRET-7f3a9"));
