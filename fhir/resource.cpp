@@ -1,6 +1,9 @@
 #include "fhir/resource.hpp"
 
 #include <charconv>
+#include <utility>
+
+#include "fhir/datetime.hpp"
 
 namespace ibd::fhir {
 namespace {
@@ -10,83 +13,59 @@ std::string string_or_empty(const Json& json, std::string_view key) {
   return s ? *s : std::string();
 }
 
+// (versionId as an integer or -1, lastUpdated as a UTC instant or ""): larger is newer.
+std::pair<long, std::string> version_key(const Json& resource) {
+  long version = -1;
+  std::string updated;
+  const Json* meta = resource.find("meta");
+  if (meta == nullptr) return {version, updated};
+  if (const std::string* vid = meta->string_at("versionId")) {
+    long parsed = 0;
+    const char* end = vid->data() + vid->size();
+    const auto [ptr, ec] = std::from_chars(vid->data(), end, parsed);
+    if (ec == std::errc() && ptr == end && !vid->empty()) version = parsed;
+  }
+  if (const std::string* lu = meta->string_at("lastUpdated")) {
+    if (auto dt = parse_date_time(*lu)) updated = format_instant(dt->start);
+  }
+  return {version, updated};
+}
+
 }  // namespace
-
-std::string CodeableConcept::label() const {
-  if (!text.empty()) return text;
-  for (const Coding& c : codings)
-    if (!c.display.empty()) return c.display;
-  for (const Coding& c : codings)
-    if (!c.code.empty()) return c.system.empty() ? c.code : c.system + "|" + c.code;
-  return {};
-}
-
-Coding read_coding(const Json& json) {
-  return Coding{string_or_empty(json, "system"), string_or_empty(json, "code"),
-                string_or_empty(json, "display")};
-}
-
-CodeableConcept read_codeable_concept(const Json& json) {
-  CodeableConcept out;
-  if (!json.is_object()) return out;
-  out.text = string_or_empty(json, "text");
-  if (const Json::Array* codings = json.array_at("coding")) {
-    for (const Json& c : *codings)
-      if (c.is_object()) out.codings.push_back(read_coding(c));
-  }
-  return out;
-}
-
-std::optional<Quantity> read_quantity(const Json& json) {
-  if (!json.is_object()) return std::nullopt;
-  const Json* value = json.find("value");
-  if (value == nullptr || !value->is_number()) return std::nullopt;
-  Quantity q;
-  q.value_text = *value->as_number_text();
-  q.value = value->as_double();
-  q.comparator = string_or_empty(json, "comparator");
-  q.unit = string_or_empty(json, "unit");
-  q.system = string_or_empty(json, "system");
-  q.code = string_or_empty(json, "code");
-  return q;
-}
-
-std::optional<Reference> parse_reference(std::string_view ref) {
-  if (ref.empty()) return std::nullopt;
-  if (ref.front() == '#') {
-    if (ref.size() == 1) return std::nullopt;
-    return Reference{"", std::string(ref.substr(1)), true};
-  }
-  // Drop a version suffix, then take the last two segments.
-  if (auto h = ref.find("/_history/"); h != std::string_view::npos) ref = ref.substr(0, h);
-  const auto slash = ref.rfind('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == ref.size()) return std::nullopt;
-  std::string_view id = ref.substr(slash + 1);
-  std::string_view head = ref.substr(0, slash);
-  const auto prev = head.rfind('/');
-  std::string_view type = prev == std::string_view::npos ? head : head.substr(prev + 1);
-  if (type.empty() || !(type.front() >= 'A' && type.front() <= 'Z')) return std::nullopt;
-  return Reference{std::string(type), std::string(id), false};
-}
-
-std::optional<Reference> read_reference(const Json& json) {
-  const std::string* ref = json.string_at("reference");
-  if (ref == nullptr) return std::nullopt;
-  return parse_reference(*ref);
-}
 
 const std::string* resource_type(const Json& resource) {
   return resource.string_at("resourceType");
 }
 const std::string* resource_id(const Json& resource) { return resource.string_at("id"); }
 
-std::vector<const Json*> bundle_resources(const Json& bundle) {
-  std::vector<const Json*> out;
-  const Json::Array* entries = bundle.array_at("entry");
-  if (entries == nullptr) return out;
-  for (const Json& entry : *entries) {
-    const Json* resource = entry.find("resource");
-    if (resource != nullptr && resource->is_object()) out.push_back(resource);
+SubjectRef subject_of(const Json& resource) {
+  SubjectRef out;
+  for (const char* element : {"subject", "patient"}) {
+    const Json* ref = resource.find(element);
+    if (ref == nullptr || ref->is_null()) continue;
+    out.element = element;
+    out.reference = read_reference(*ref);
+    break;
+  }
+  return out;
+}
+
+bool newer_version(const Json& a, const Json& b) { return version_key(b) < version_key(a); }
+
+std::vector<OutcomeIssue> read_operation_outcome(const Json& json) {
+  std::vector<OutcomeIssue> out;
+  const std::string* type = resource_type(json);
+  if (type == nullptr || *type != "OperationOutcome") return out;
+  for (const Json& i : json.items_at("issue")) {
+    if (!i.is_object()) continue;
+    OutcomeIssue issue;
+    issue.severity = string_or_empty(i, "severity");
+    issue.code = string_or_empty(i, "code");
+    if (const Json* details = i.find("details")) issue.details = read_codeable_concept(*details);
+    issue.diagnostics = string_or_empty(i, "diagnostics");
+    for (const Json& e : i.items_at("expression"))
+      if (const std::string* s = e.as_string()) issue.expression.push_back(*s);
+    out.push_back(std::move(issue));
   }
   return out;
 }

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <utility>
 
+#include "fhir/choice.hpp"
 #include "mapping/genomics_text.hpp"
 
 namespace ibd::mapping {
@@ -90,15 +91,16 @@ class Reader {
     model_.diagnostics.push_back({source_, "Observation." + path, std::move(reason)});
   }
 
-  fhir::DateTime effective() const {
-    for (const char* key : {"effectiveDateTime", "effectiveInstant", "issued"}) {
-      if (const std::string* s = obs_.string_at(key))
-        if (auto dt = fhir::parse_date_time(*s)) return *dt;
-    }
-    if (const Json* period = obs_.find("effectivePeriod"))
-      if (const std::string* s = period->string_at("start"))
-        if (auto dt = fhir::parse_date_time(*s)) return *dt;
-    return {};  // genotypes do not go stale: kept with an unknown date (text "")
+  // effective[x], else issued. Genotypes do not go stale: one without a date is kept with an
+  // unknown date (text "").
+  fhir::DateTime effective() {
+    const fhir::EffectiveTime e = fhir::read_effective(obs_);
+    if (e.date && e.element != "effectivePeriod") return *e.date;
+    if (const std::string* s = obs_.string_at("issued"))
+      if (auto dt = fhir::parse_date_time(*s)) return *dt;
+    if (e.date) return *e.date;
+    if (e.present()) note(e.path(), "no valid date: the result is kept without one");
+    return {};
   }
 
   std::string interpretation() const {
@@ -120,7 +122,12 @@ class Reader {
 
   bool no_value(const Value& v) {
     if (v.present && !trim(v.text).empty()) return false;
-    if (const Json* dar = obs_.find("dataAbsentReason")) {
+    const fhir::ObservationValue other = fhir::read_observation_value(obs_);
+    if (!v.present && !other.element.empty() && other.declared != fhir::ValueType::kString &&
+        other.declared != fhir::ValueType::kCodeableConcept) {
+      note(other.element, "a value of type " + std::string(fhir::value_type_name(other.declared)) +
+                              " is not a genomic result this service can read");
+    } else if (const Json* dar = obs_.find("dataAbsentReason")) {
       note("value[x]", "no value: " + fhir::read_codeable_concept(*dar).label());
     } else if (obs_.find("hasMember") == nullptr) {
       note("value[x]", "no value");

@@ -1,10 +1,13 @@
 #include "mapping/model.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <set>
 
+#include "fhir/choice.hpp"
+#include "fhir/medication.hpp"
+#include "fhir/resource.hpp"
+#include "fhir/resource_index.hpp"
 #include "mapping/genomics.hpp"
 #include "mapping/units.hpp"
 
@@ -17,6 +20,24 @@ bool one_of(const std::string& s, std::initializer_list<std::string_view> values
   return std::find(values.begin(), values.end(), s) != values.end();
 }
 
+// A resource of the input: where it came from, and its Bundle entry's fullUrl when it arrived
+// inside a Bundle (needed to resolve "urn:uuid:" references between entries).
+struct Item {
+  std::string key;  // prefetch key
+  const Json* resource = nullptr;
+  std::string full_url;
+};
+
+// Appends `resource`, or the resources of the entries when it is a Bundle (one level).
+void unpack(const std::string& key, const Json& resource, std::vector<Item>& out) {
+  if (auto bundle = fhir::read_bundle(resource)) {
+    for (const fhir::BundleEntry& e : bundle->entries)
+      if (e.resource != nullptr) out.push_back({key, e.resource, e.full_url});
+    return;
+  }
+  out.push_back({key, &resource, {}});
+}
+
 class Builder {
  public:
   Builder(const PatientData& data, const Terminology& terminology, const RuleSet& rules)
@@ -24,84 +45,54 @@ class Builder {
     model_.patient_id = data.patient_id;
     model_.missing = data.missing;
     model_.selections = data.selections;
-    // Index resources by type/id so medicationReference can find a bundled Medication.
-    for (const SourcedResource& r : data.resources) {
-      const std::string* type = fhir::resource_type(r.resource);
-      const std::string* id = fhir::resource_id(r.resource);
-      if (type && id) by_ref_.emplace(*type + "/" + *id, &r.resource);
-    }
-  }
-
-  // The same resource can arrive twice (two prefetch keys, or an amended version beside the
-  // original): for each Type/id keep the newest version, by meta.versionId, else
-  // meta.lastUpdated, else the first seen.
-  std::set<const Json*> newest_versions() const {
-    std::map<std::string, const Json*> best;
-    auto version_of = [](const Json& r) -> std::pair<long, std::string> {
-      const Json* meta = r.find("meta");
-      long v = -1;
-      std::string updated;
-      if (meta != nullptr) {
-        if (const std::string* vid = meta->string_at("versionId")) {
-          char* end = nullptr;
-          const long parsed = std::strtol(vid->c_str(), &end, 10);
-          if (end != vid->c_str() && *end == '\0') v = parsed;
-        }
-        if (const std::string* lu = meta->string_at("lastUpdated")) {
-          if (auto dt = fhir::parse_date_time(*lu)) updated = fhir::format_instant(dt->start);
-        }
-      }
-      return {v, updated};
-    };
-    for (const SourcedResource& r : data_.resources) {
-      const std::string* type = fhir::resource_type(r.resource);
-      const std::string* id = fhir::resource_id(r.resource);
-      if (type == nullptr || id == nullptr || id->empty()) continue;
-      auto [it, inserted] = best.emplace(*type + "/" + *id, &r.resource);
-      if (!inserted && version_of(*it->second) < version_of(r.resource)) it->second = &r.resource;
-    }
-    std::set<const Json*> out;
-    for (const auto& [ref, json] : best) out.insert(json);
-    return out;
+    for (const SourcedResource& r : data.resources) unpack(r.key, r.resource, items_);
+    for (const Json& order : data.draft_orders) unpack("draftOrders", order, drafts_);
+    newest_ = newest_versions();
+    // Index what references can point to (a bundled Medication, a Patient by urn:uuid): the
+    // newest version of each resource first, so that a reference finds it.
+    for (const Item& i : items_)
+      if (newest_.contains(i.resource)) index_.add(*i.resource, i.full_url);
+    for (const std::vector<Item>* items : {&items_, &drafts_})
+      for (const Item& i : *items) index_.add(*i.resource, i.full_url);
   }
 
   IbdModel build() && {
-    std::set<std::string> seen;
-    const std::set<const Json*> newest = newest_versions();
-    for (const SourcedResource& r : data_.resources) {
-      const std::string* type = fhir::resource_type(r.resource);
-      const std::string* id = fhir::resource_id(r.resource);
-      Provenance p{type ? *type : "", id ? *id : "", r.key};
+    for (const Item& item : items_) {
+      const Json& r = *item.resource;
+      const std::string* type = fhir::resource_type(r);
+      const std::string* id = fhir::resource_id(r);
+      Provenance p{type ? *type : "", id ? *id : "", item.key};
       if (type == nullptr) {
         note(p, "resourceType", "not a FHIR resource (no resourceType)");
         continue;
       }
       if (id == nullptr || id->empty()) {
         p.id = "(no id)";
-      } else if (!newest.contains(&r.resource) || !seen.insert(p.reference()).second) {
+      } else if (!newest_.contains(&r)) {
         continue;  // an older version, or the same resource again under another key
       }
       if (*type == "Patient") {
-        read_patient(r.resource, p);
+        read_patient(r, p);
       } else if (*type == "Condition" || *type == "Observation" || *type == "MedicationStatement" ||
                  *type == "MedicationRequest" || *type == "Procedure") {
-        if (!belongs_to_patient(r.resource, p)) continue;
-        if (*type == "Condition") read_condition(r.resource, p);
-        if (*type == "Observation") read_observation(r.resource, p);
+        if (!belongs_to_patient(item, p)) continue;
+        if (*type == "Condition") read_condition(r, p);
+        if (*type == "Observation") read_observation(r, p);
         if (*type == "MedicationStatement" || *type == "MedicationRequest")
-          read_medication(r.resource, p, false);
-        if (*type == "Procedure") read_procedure(r.resource, p, false);
+          read_medication(item, p, false);
+        if (*type == "Procedure") read_procedure(r, p, false);
       }
     }
     // Draft orders: proposals of this hook call, kept apart from the record.
-    for (const Json& order : data_.draft_orders) {
+    for (const Item& item : drafts_) {
+      const Json& order = *item.resource;
       const std::string* type = fhir::resource_type(order);
       const std::string* id = fhir::resource_id(order);
-      Provenance p{type ? *type : "", id && !id->empty() ? *id : "(no id)", "draftOrders"};
+      Provenance p{type ? *type : "", id && !id->empty() ? *id : "(no id)", item.key};
       if (type == nullptr) continue;
       // A draft may leave the subject out (it is this patient's by context), never name another.
-      if (order.find("subject") != nullptr && !belongs_to_patient(order, p)) continue;
-      if (*type == "MedicationRequest") read_medication(order, p, true);
+      if (!fhir::subject_of(order).element.empty() && !belongs_to_patient(item, p)) continue;
+      if (*type == "MedicationRequest") read_medication(item, p, true);
       if (*type == "ServiceRequest") read_procedure(order, p, true);
     }
     std::stable_sort(
@@ -121,21 +112,57 @@ class Builder {
   }
 
  private:
+  // The same resource can arrive twice (two prefetch keys, or an amended version beside the
+  // original): for each Type/id keep the newest version (fhir::newer_version), else the first.
+  std::set<const Json*> newest_versions() const {
+    std::map<std::string, const Json*> best;
+    for (const Item& i : items_) {
+      const std::string* type = fhir::resource_type(*i.resource);
+      const std::string* id = fhir::resource_id(*i.resource);
+      if (type == nullptr || id == nullptr || id->empty()) continue;
+      auto [it, inserted] = best.emplace(*type + "/" + *id, i.resource);
+      if (!inserted && fhir::newer_version(*i.resource, *it->second)) it->second = i.resource;
+    }
+    std::set<const Json*> out;
+    for (const auto& [ref, json] : best) out.insert(json);
+    return out;
+  }
+
   void note(const Provenance& p, std::string path, std::string reason) {
     model_.diagnostics.push_back(
         {p, p.resource_type + (path.empty() ? "" : "." + path), std::move(reason)});
   }
+  void note_other_patient(const Provenance& p, std::string path, std::string reason) {
+    note(p, std::move(path), std::move(reason));
+    model_.diagnostics.back().other_patient = true;
+  }
 
-  bool belongs_to_patient(const Json& resource, const Provenance& p) {
-    const Json* subject = resource.find("subject");
-    std::optional<fhir::Reference> ref = subject ? fhir::read_reference(*subject) : std::nullopt;
-    if (!ref) {
-      note(p, "subject", "no patient reference: cannot tell whose record it is");
+  // The concept in `element` ("code"); nullopt, with a diagnostic, when it is there but is
+  // not a CodeableConcept (so what the resource is about cannot be told).
+  std::optional<fhir::CodeableConcept> concept_of(const Json& r, const Provenance& p,
+                                                  const std::string& element) {
+    const Json* c = r.find(element);
+    if (c == nullptr || c->is_null()) return fhir::CodeableConcept{};
+    if (!c->is_object()) {
+      note(p, element, "not a CodeableConcept: cannot tell what the record is about");
+      return std::nullopt;
+    }
+    return fhir::read_codeable_concept(*c);
+  }
+
+  // Whether the resource is this patient's: its subject (or patient) names the Patient in
+  // context, directly or through a Bundle entry ("urn:uuid:…").
+  bool belongs_to_patient(const Item& item, const Provenance& p) {
+    const fhir::SubjectTarget s = fhir::subject_target(*item.resource, index_, item.full_url);
+    const std::string path = s.element.empty() ? "subject" : s.element;
+    if (s.unknown()) {
+      note(p, path,
+           s.unresolved ? "the patient reference is not in the data: cannot tell whose record it is"
+                        : "no patient reference: cannot tell whose record it is");
       return false;
     }
-    if (ref->type != "Patient" || ref->id != data_.patient_id) {
-      note(p, "subject", "belongs to another patient");
-      model_.diagnostics.back().other_patient = true;
+    if (s.type != "Patient" || s.id != data_.patient_id) {
+      note_other_patient(p, path, "belongs to another patient");
       return false;
     }
     return true;
@@ -143,75 +170,30 @@ class Builder {
 
   void read_patient(const Json& r, const Provenance& p) {
     if (p.id != data_.patient_id) {
-      note(p, "id", "a Patient other than the one in context");
-      model_.diagnostics.back().other_patient = true;
+      note_other_patient(p, "id", "a Patient other than the one in context");
       return;
     }
-    if (const std::string* bd = r.string_at("birthDate")) {
-      model_.birth_date = fhir::parse_date_time(*bd);
+    if (const Json* bd = r.find("birthDate"); bd != nullptr && !bd->is_null()) {
+      model_.birth_date = bd->as_string() ? fhir::parse_date_time(*bd->as_string()) : std::nullopt;
       if (!model_.birth_date) note(p, "birthDate", "not a valid FHIR date");
     }
     if (const std::string* g = r.string_at("gender")) model_.sex = *g;
   }
 
-  static std::optional<fhir::DateTime> date_of(const Json& r, std::string_view prefix) {
-    const std::string base(prefix);
-    for (const char* suffix : {"DateTime", "Instant"}) {
-      if (const std::string* s = r.string_at(base + suffix)) return fhir::parse_date_time(*s);
-    }
-    if (const Json* period = r.find(base + "Period")) {
-      if (const std::string* s = period->string_at("start")) return fhir::parse_date_time(*s);
-    }
-    return std::nullopt;
-  }
-
-  // Onset from onsetAge (UCUM a, mo, wk, d; or the words) and the birth date. Whole years and
-  // months are added on the calendar; weeks and days as days. The precision is a day.
-  static std::optional<fhir::DateTime> onset_from_age(const Json& age,
-                                                      const fhir::DateTime& birth) {
-    using namespace std::chrono;
-    auto q = fhir::read_quantity(age);
-    if (!q || !q->value || *q->value < 0 || *q->value >= 150 * 366) return std::nullopt;
-    const std::string unit = !q->code.empty() ? q->code : q->unit;
-    const double v = *q->value;
-    const year_month_day born{birth.day()};
-    sys_days at;
-    if (unit == "a" || unit == "year" || unit == "years" || unit == "yr") {
-      year_month_day ymd = born + years{static_cast<int>(v)};
-      if (!ymd.ok()) ymd = ymd.year() / ymd.month() / last;  // born on 29 February
-      at = sys_days{ymd};
-    } else if (unit == "mo" || unit == "month" || unit == "months") {
-      year_month_day ymd = born + months{static_cast<int>(v)};
-      if (!ymd.ok()) ymd = ymd.year() / ymd.month() / last;
-      at = sys_days{ymd};
-    } else if (unit == "wk" || unit == "week" || unit == "weeks") {
-      at = birth.day() + days{static_cast<int>(v * 7)};
-    } else if (unit == "d" || unit == "day" || unit == "days") {
-      at = birth.day() + days{static_cast<int>(v)};
-    } else {
-      return std::nullopt;
-    }
-    fhir::DateTime onset = birth;
-    onset.start = at;
-    onset.precision = fhir::DatePrecision::kDay;
-    onset.text = "age " + q->value_text + " " + unit;
-    return onset;
-  }
-
   void read_condition(const Json& r, const Provenance& p) {
-    const fhir::CodeableConcept code =
-        read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    const auto code = concept_of(r, p, "code");
+    if (!code) return;
     const DiseaseDef* disease = nullptr;
     bool ibd = true;
     for (const DiseaseDef& d : rules_.diseases) {
-      if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
+      if (terminology_.match(d.valueset, *code) != MatchKind::kNone) {
         disease = &d;
         break;
       }
     }
     for (const DiseaseDef& d : rules_.other_conditions) {
       if (disease != nullptr) break;
-      if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
+      if (terminology_.match(d.valueset, *code) != MatchKind::kNone) {
         disease = &d;
         ibd = false;
       }
@@ -227,11 +209,15 @@ class Builder {
         }
       }
     }
-    Diagnosis d{disease->name, disease->display, code.label(), date_of(r, "onset"), p};
+    const fhir::EffectiveTime onset = fhir::read_effective(r, "onset");
+    if (onset.present() && !onset.date)
+      note(p, onset.path(), "no valid date: the onset is unknown");
+    Diagnosis d{disease->name, disease->display, code->label(), onset.date, p};
     if (!d.onset) {
       if (const Json* age = r.find("onsetAge"); age && model_.birth_date) {
-        if (auto onset = onset_from_age(*age, *model_.birth_date)) {
-          d.onset = onset;
+        const auto q = fhir::read_quantity(*age);
+        if (auto at = q ? fhir::date_at_age(*model_.birth_date, *q) : std::nullopt) {
+          d.onset = at;
         } else {
           note(p, "onsetAge", "an age at onset in a unit other than years, months, weeks or days");
         }
@@ -241,12 +227,12 @@ class Builder {
   }
 
   void read_observation(const Json& r, const Provenance& p) {
-    const fhir::CodeableConcept code =
-        read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    const auto code = concept_of(r, p, "code");
+    if (!code) return;
     if (read_genomic_observation(r, p, rules_, terminology_, model_)) return;
     const LabDef* lab = nullptr;
     for (const LabDef& l : rules_.labs) {
-      if (terminology_.match(l.valueset, code) != MatchKind::kNone) {
+      if (terminology_.match(l.valueset, *code) != MatchKind::kNone) {
         lab = &l;
         break;
       }
@@ -254,7 +240,7 @@ class Builder {
     if (lab == nullptr) return;  // a test the rules do not use
     Measurement m;
     m.concept_id = lab->concept_id;
-    m.label = code.label().empty() ? lab->display : code.label();
+    m.label = code->label().empty() ? lab->display : code->label();
     m.source = p;
     m.status = r.string_at("status") ? *r.string_at("status") : "";
     if (!one_of(m.status, {"final", "amended", "corrected", "preliminary"})) {
@@ -262,65 +248,17 @@ class Builder {
            m.status.empty() ? "no status" : "status " + m.status + ": not a usable result");
       return;
     }
-    auto effective = date_of(r, "effective");
-    if (!effective) {
-      note(p, "effective[x]", "no valid date: cannot tell how recent it is");
+    const fhir::EffectiveTime effective = fhir::read_effective(r);
+    if (!effective.date) {
+      note(p, effective.path(), "no valid date: cannot tell how recent it is");
       return;
     }
-    m.effective = *effective;
+    m.effective = *effective.date;
     if (const Json::Array* interps = r.array_at("interpretation"); interps && !interps->empty()) {
       auto cc = read_codeable_concept(interps->front());
       if (!cc.codings.empty()) m.interpretation = cc.codings.front().code;
     }
-    const bool score = lab->unit == kScoreUnit;
-    if (const Json* vi = r.find("valueInteger"); vi != nullptr && vi->as_int()) {
-      m.value_text = *vi->as_number_text();
-      if (score) {
-        m.value = static_cast<double>(*vi->as_int());
-        m.unit = lab->unit;
-      }
-    } else if (const Json* sq = r.find("valueQuantity"); sq != nullptr && score) {
-      // A score has no unit to convert: "{score}", "1" or none are all the same.
-      auto q = fhir::read_quantity(*sq);
-      if (!q || !q->value) {
-        note(p, "valueQuantity.value", "no numeric value");
-        return;
-      }
-      m.value_text = q->value_text;
-      m.comparator = q->comparator;
-      m.value = q->value;
-      m.unit = lab->unit;
-    } else if (const Json* vq = r.find("valueQuantity")) {
-      auto q = fhir::read_quantity(*vq);
-      if (!q || !q->value) {
-        note(p, "valueQuantity.value", "no numeric value");
-        return;
-      }
-      m.value_text = q->value_text;
-      m.comparator = q->comparator;
-      m.unit_text = !q->unit.empty() ? q->unit : q->code;
-      const std::string from = (q->system == fhir::kUcum && !q->code.empty()) ? q->code : q->unit;
-      if (!lab->unit.empty()) {
-        auto converted = convert_unit(*q->value, from, lab->unit);
-        if (!converted) {
-          note(p, "valueQuantity.unit",
-               "unit '" + from + "' cannot be converted to " + display_unit(lab->unit));
-          return;
-        }
-        m.value = converted;
-        m.unit = lab->unit;
-      }
-    } else if (const std::string* vs = r.string_at("valueString")) {
-      m.qualitative = *vs;
-      m.value_text = *vs;
-    } else if (const Json* vcc = r.find("valueCodeableConcept")) {
-      m.qualitative = read_codeable_concept(*vcc).label();
-      m.value_text = m.qualitative;
-    } else {
-      const Json* dar = r.find("dataAbsentReason");
-      note(p, "value[x]", dar ? "no value: " + read_codeable_concept(*dar).label() : "no value");
-      return;
-    }
+    if (!read_lab_value(r, *lab, p, m)) return;
     if (m.value_text.empty()) {
       note(p, "value[x]", "empty value");
       return;
@@ -330,32 +268,124 @@ class Builder {
     model_.measurements.push_back(std::move(m));
   }
 
-  fhir::CodeableConcept medication_concept(const Json& r, const Provenance& p) {
-    if (const Json* mcc = r.find("medicationCodeableConcept")) return read_codeable_concept(*mcc);
-    const Json* mref = r.find("medicationReference");
-    auto ref = mref ? fhir::read_reference(*mref) : std::nullopt;
-    if (!ref) {
-      note(p, "medication[x]", "no medication");
-      return {};
+  // The value of a lab result into `m`; false, with a diagnostic naming the element, when
+  // there is none the measurement can use.
+  bool read_lab_value(const Json& r, const LabDef& lab, const Provenance& p, Measurement& m) {
+    const fhir::ObservationValue v = fhir::read_observation_value(r);
+    const std::string element = v.element;
+    if (v.ambiguous()) {
+      std::string all = element;
+      for (const std::string& e : v.extra) all += " and " + e;
+      note(p, "value[x]", "two values (" + all + "): cannot tell which is the result");
+      return false;
     }
-    const Json* medication = nullptr;
-    if (ref->contained) {
-      if (const auto* contained = r.array_at("contained")) {
-        for (const Json& c : *contained)
-          if (c.string_at("id") && *c.string_at("id") == ref->id) medication = &c;
+    if (v.mistyped) {
+      if (v.declared == fhir::ValueType::kQuantity) {
+        note(p, "valueQuantity.value", "no numeric value");
+      } else {
+        note(p, element, "not a valid " + std::string(fhir::value_type_name(v.declared)));
       }
-    } else if (auto it = by_ref_.find(ref->type + "/" + ref->id); it != by_ref_.end()) {
-      medication = it->second;
+      return false;
     }
-    fhir::CodeableConcept out;
-    if (medication != nullptr && medication->find("code"))
-      out = read_codeable_concept(*medication->find("code"));
-    if (out.codings.empty() && out.text.empty()) {
-      if (const std::string* display = mref->string_at("display")) out.text = *display;
+    switch (v.type()) {
+      case fhir::ValueType::kNone: {
+        const Json* dar = r.find("dataAbsentReason");
+        note(p, "value[x]", dar ? "no value: " + read_codeable_concept(*dar).label() : "no value");
+        return false;
+      }
+      case fhir::ValueType::kInteger:
+        m.value_text = std::to_string(*v.get<std::int64_t>());
+        if (lab.unit == kScoreUnit) {
+          m.value = static_cast<double>(*v.get<std::int64_t>());
+          m.unit = lab.unit;
+        }
+        return true;
+      case fhir::ValueType::kQuantity:
+        return use_quantity(*v.get<fhir::Quantity>(), lab, p, element, m);
+      case fhir::ValueType::kString:
+        m.qualitative = *v.get<std::string>();
+        m.value_text = m.qualitative;
+        return true;
+      case fhir::ValueType::kCodeableConcept:
+        m.qualitative = v.get<fhir::CodeableConcept>()->label();
+        m.value_text = m.qualitative;
+        return true;
+      case fhir::ValueType::kRange:
+        return use_range(*v.get<fhir::Range>(), *r.find(element), lab, p, m);
+      default:
+        note(p, element,
+             "a value of type " + std::string(fhir::value_type_name(v.type())) +
+                 " cannot be used as a " + (lab.display.empty() ? lab.concept_id : lab.display) +
+                 " result");
+        return false;
     }
-    if (out.codings.empty() && out.text.empty())
-      note(p, "medicationReference", "the referenced Medication is not in the data");
-    return out;
+  }
+
+  // A numeric result, converted to the lab's unit. `element` names the Quantity.
+  bool use_quantity(const fhir::Quantity& q, const LabDef& lab, const Provenance& p,
+                    const std::string& element, Measurement& m) {
+    if (!q.value) {
+      note(p, element + ".value", "no numeric value");
+      return false;
+    }
+    m.value_text = q.value_text;
+    m.comparator = q.comparator;
+    if (lab.unit == kScoreUnit) {
+      // A score has no unit to convert: "{score}", "1" or none are all the same.
+      m.value = q.value;
+      m.unit = lab.unit;
+      return true;
+    }
+    m.unit_text = !q.unit.empty() ? q.unit : q.code;
+    const std::string from = (q.system == fhir::kUcum && !q.code.empty()) ? q.code : q.unit;
+    if (!lab.unit.empty()) {
+      auto converted = convert_unit(*q.value, from, lab.unit);
+      if (!converted) {
+        note(p, element + ".unit",
+             "unit '" + from + "' cannot be converted to " + display_unit(lab.unit));
+        return false;
+      }
+      m.value = converted;
+      m.unit = lab.unit;
+    }
+    return true;
+  }
+
+  // A Range is a result only when it is one-sided: no lower bound (or zero: the results read
+  // here are never negative) reads as "<=high", no upper bound as ">=low". A two-sided range,
+  // or a bound that is there but unreadable, is a diagnostic.
+  bool use_range(const fhir::Range& range, const Json& raw, const LabDef& lab, const Provenance& p,
+                 Measurement& m) {
+    auto given = [&](const char* bound) {
+      const Json* b = raw.find(bound);
+      return b != nullptr && !b->is_null();
+    };
+    if (given("low") != range.low.has_value() || given("high") != range.high.has_value()) {
+      note(p, "valueRange", "a range bound without a numeric value");
+      return false;
+    }
+    const bool from_zero = range.low && range.low->value && *range.low->value == 0;
+    if (range.high && (!range.low || from_zero) && range.high->comparator.empty()) {
+      fhir::Quantity bound = *range.high;
+      bound.comparator = "<=";
+      return use_quantity(bound, lab, p, "valueRange.high", m);
+    }
+    if (range.low && !range.high && range.low->comparator.empty()) {
+      fhir::Quantity bound = *range.low;
+      bound.comparator = ">=";
+      return use_quantity(bound, lab, p, "valueRange.low", m);
+    }
+    note(p, "valueRange",
+         range.low && range.high ? "a range (" + range.low->value_text + " to " +
+                                       range.high->value_text + "), not a single result"
+                                 : std::string("a range without a usable bound"));
+    return false;
+  }
+
+  fhir::CodeableConcept medication_concept(const Item& item, const Provenance& p) {
+    fhir::MedicationCode m = fhir::read_medication_code(*item.resource, index_, item.full_url);
+    if (m.problem != fhir::MedicationCode::Problem::kNone) note(p, m.path(), m.problem_text());
+    return std::move(m.code);
   }
 
   bool is_selected(const Provenance& p) const {
@@ -365,11 +395,11 @@ class Builder {
 
   // Procedure (done) or a draft ServiceRequest (proposed) of a kind the rules know.
   void read_procedure(const Json& r, const Provenance& p, bool proposed) {
-    const fhir::CodeableConcept code =
-        read_codeable_concept(r.find("code") ? *r.find("code") : Json());
+    const auto code = concept_of(r, p, "code");
+    if (!code) return;
     const ProcedureDef* def = nullptr;
     for (const ProcedureDef& d : rules_.procedures) {
-      if (terminology_.match(d.valueset, code) != MatchKind::kNone) {
+      if (terminology_.match(d.valueset, *code) != MatchKind::kNone) {
         def = &d;
         break;
       }
@@ -377,7 +407,7 @@ class Builder {
     if (def == nullptr) return;
     ProcedureFact f;
     f.kind = def->kind;
-    f.label = code.label().empty() ? def->display : code.label();
+    f.label = code->label().empty() ? def->display : code->label();
     f.status = r.string_at("status") ? *r.string_at("status") : "";
     f.proposed = proposed;
     f.selected = proposed && is_selected(p);
@@ -389,7 +419,10 @@ class Builder {
                               : "status " + f.status + ": not a procedure that was done");
         return;
       }
-      f.performed = date_of(r, "performed");
+      const fhir::EffectiveTime performed = fhir::read_effective(r, "performed");
+      if (performed.present() && !performed.date)
+        note(p, performed.path(), "no valid date: when it was done is unknown");
+      f.performed = performed.date;
     } else if (one_of(f.status, {"entered-in-error", "revoked", "completed"})) {
       return;  // not a live proposal
     }
@@ -413,8 +446,34 @@ class Builder {
     return false;
   }
 
-  void read_medication(const Json& r, const Provenance& p, bool proposed) {
-    const fhir::CodeableConcept concept_id = medication_concept(r, p);
+  // When an order's therapy began: the supply's validity start (when this stretch of therapy
+  // began), else authoredOn (only when it was written: re-issued orders are common).
+  void order_dates(const Json& r, const Provenance& p, Therapy& t) {
+    const Json* dispense = r.find("dispenseRequest");
+    const Json* validity = dispense ? dispense->find("validityPeriod") : nullptr;
+    const auto period = validity ? fhir::read_period(*validity) : std::nullopt;
+    auto given = [&](const char* key) {
+      const Json* v = validity ? validity->find(key) : nullptr;
+      return v != nullptr && !v->is_null();
+    };
+    if (period && period->start) {
+      t.start = period->start;
+    } else {
+      if (given("start"))
+        note(p, "dispenseRequest.validityPeriod.start", "not a valid FHIR date: authoredOn used");
+      if (const std::string* authored = r.string_at("authoredOn"))
+        t.start = fhir::parse_date_time(*authored);
+      if (!t.start) note(p, "authoredOn", "no start date: time on the drug is unknown");
+    }
+    if (period) t.end = period->end;
+    if (given("end") && !t.end)
+      note(p, "dispenseRequest.validityPeriod.end",
+           "not a valid FHIR date: the end of the order is unknown");
+  }
+
+  void read_medication(const Item& item, const Provenance& p, bool proposed) {
+    const Json& r = *item.resource;
+    const fhir::CodeableConcept concept_id = medication_concept(item, p);
     const DrugDef* drug = nullptr;
     for (const DrugDef& d : rules_.drugs) {
       if (terminology_.match(d.valueset, concept_id) != MatchKind::kNone) {
@@ -448,29 +507,20 @@ class Builder {
       return;
     }
     if (p.resource_type == "MedicationStatement") {
-      t.start = date_of(r, "effective");
-      if (const Json* period = r.find("effectivePeriod")) {
-        if (const std::string* end = period->string_at("end")) t.end = fhir::parse_date_time(*end);
-      }
+      const fhir::EffectiveTime effective = fhir::read_effective(r);
+      t.start = effective.date;
+      t.end = effective.end;
+      if (!t.start) note(p, effective.path(), "no start date: time on the drug is unknown");
+      if (t.start && effective.invalid)
+        note(p, effective.path(), "not a valid FHIR date: the end of the therapy is unknown");
     } else {
       const std::string* intent = r.string_at("intent");
       if (intent && one_of(*intent, {"proposal", "plan"})) {
         note(p, "intent", "intent " + *intent + ": not an order the patient is on");
         return;
       }
-      // The supply's validity start is when this stretch of therapy began; an order's
-      // authoredOn is only when it was written (re-issued orders are common).
-      const Json* dispense = r.find("dispenseRequest");
-      const Json* validity = dispense ? dispense->find("validityPeriod") : nullptr;
-      const std::string* from = validity ? validity->string_at("start") : nullptr;
-      if (from == nullptr) from = r.string_at("authoredOn");
-      if (from != nullptr) t.start = fhir::parse_date_time(*from);
-      if (validity != nullptr) {
-        if (const std::string* end = validity->string_at("end"))
-          t.end = fhir::parse_date_time(*end);
-      }
+      order_dates(r, p, t);
     }
-    if (!t.start) note(p, "effective[x]", "no start date: time on the drug is unknown");
     model_.therapies.push_back(std::move(t));
   }
 
@@ -478,7 +528,10 @@ class Builder {
   const Terminology& terminology_;
   const RuleSet& rules_;
   IbdModel model_;
-  std::map<std::string, const Json*> by_ref_;
+  std::vector<Item> items_;   // the record, Bundles unpacked
+  std::vector<Item> drafts_;  // draft orders of the hook context
+  std::set<const Json*> newest_;
+  fhir::ResourceIndex index_;
 };
 
 }  // namespace
