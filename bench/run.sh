@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark: starts a Release ibd-cds on a free loopback port and drives it with wrk.
+# (One of three benchmarks `make bench` runs; bench/README.md says what each prints.)
 #   1. POST the TDM scenario's hook request (the full pipeline: parse, model, rules, cards)
 #   2. GET the discovery document
 # Prints requests/s and latency percentiles for each. A measurement, not a test.
@@ -16,6 +17,7 @@ command -v wrk >/dev/null || { echo "bench: wrk is not installed (make deps)" >&
 [ -x "$BIN" ] || { echo "bench: $BIN not built (make build)" >&2; exit 1; }
 
 work=$(mktemp -d)
+server_pid=""
 trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 # The scenario's request with its dates moved to today (the server judges freshness by its clock).
 "$BIN" request --scenario "$SCENARIO" > "$work/request.json"
@@ -24,7 +26,10 @@ trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || 
 sed 's/^  level: info/  level: warn/' config/ibd-cds.yaml > "$work/ibd-cds.yaml"
 sed -i "s#^rules_file: rules.yaml#rules_file: $PWD/config/rules.yaml#; s#^valuesets_dir: valuesets#valuesets_dir: $PWD/config/valuesets#" "$work/ibd-cds.yaml"
 
-"$BIN" serve --config "$work/ibd-cds.yaml" --listen 127.0.0.1:0 > "$work/banner" 2> "$work/log" &
+# Development profile (no client authentication; loopback only) where the binary has profiles.
+profile=()
+"$BIN" serve --help 2>/dev/null | grep -q -- '--profile' && profile=(--profile development)
+"$BIN" serve --config "$work/ibd-cds.yaml" --listen 127.0.0.1:0 "${profile[@]}" > "$work/banner" 2> "$work/log" &
 server_pid=$!
 for _ in $(seq 1 100); do grep -q listening "$work/banner" 2>/dev/null && break; sleep 0.1; done
 port=$(sed -n 's#.*http://127.0.0.1:\([0-9]*\).*#\1#p' "$work/banner")
