@@ -5,7 +5,7 @@ JOBS    ?= $(shell nproc)
 CONFIG  ?= config/ibd-cds.yaml
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run fhir-servers test test-asan bench docs clean
+.PHONY: all deps configure build run fhir-servers test test-asan bench docs clean fuzz
 
 all: build
 
@@ -20,7 +20,7 @@ build: configure
 
 # Builds Release and serves on 127.0.0.1:8080 (config/ibd-cds.yaml); Ctrl-C stops it.
 run: build
-	$(BUILD)/bin/ibd-cds serve --config $(CONFIG)
+	$(BUILD)/bin/ibd-cds serve --config $(CONFIG) --profile development
 
 # The test FHIR servers' npm packages (Medplum, pinned by package-lock.json).
 fhir-servers: deps
@@ -36,9 +36,19 @@ test-asan: deps fhir-servers
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
-# Load benchmark with wrk against a Release server (a measurement, not a test).
+# Benchmarks against a Release build (measurements, not tests; bench/README.md): the wrk load
+# benchmark, FHIR Bundle -> IbdModel throughput and memory, hook latency with missing prefetch
+# keys against a slow FHIR server.
 bench: build
-	bench/run.sh
+	BIN=$(BUILD)/bin/ibd-cds bench/run.sh
+	MODEL_BENCH=$(BUILD)/bin/model_bench CONFIG=$(CONFIG) bench/model_bench.sh
+	BIN=$(BUILD)/bin/ibd-cds bench/fetch_latency.sh
+
+# Fuzzes each target (tests/fuzz) for FUZZ_SECONDS (default 600) with clang 19, libFuzzer,
+# ASan and UBSan in build-fuzz/, and merges inputs that reach new code into tests/fuzz/corpus/.
+# The normal build replays those corpora as ctests (fuzz.replay.*).
+fuzz: deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),600) JOBS=$(JOBS) tests/fuzz/run-fuzzers.sh
 
 # Regenerates docs/rules.md from the configuration (a test fails when it is out of date).
 docs: build

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "fhir/bundle.hpp"
 #include "fhir/resource.hpp"
 
 namespace ibd::hooks {
@@ -108,13 +109,9 @@ PrefetchPlan plan_prefetch(const HookRequest& request, const ServiceDef& service
       // A searchset sent with a next link is only its first page(s).
       const std::string* type = fhir::resource_type(sent->second);
       if (type == nullptr || *type != "Bundle") continue;
-      std::string next;
-      for (const Json& link : sent->second.items_at("link")) {
-        const std::string* relation = link.string_at("relation");
-        const std::string* url = link.string_at("url");
-        if (relation != nullptr && *relation == "next" && url != nullptr) next = *url;
-      }
-      if (next.empty()) continue;
+      const std::string* link = fhir::bundle_link(sent->second, "next");
+      if (link == nullptr || link->empty()) continue;
+      std::string next = *link;
       if (request.fhir_server.empty()) {
         plan.unfetchable.push_back({p.key, p.description,
                                     "only part was prefetched (the Bundle has a next link), and "

@@ -56,6 +56,8 @@ bool is_reference(std::string_view s) {
 bool is_loopback_http(std::string_view url) {
   if (!url.starts_with("http://")) return false;
   std::string_view rest = url.substr(7);
+  // "http://localhost:x@evil.example/" names evil.example: userinfo is never loopback.
+  if (rest.substr(0, rest.find_first_of("/?#")).find('@') != std::string_view::npos) return false;
   std::string_view host = rest.starts_with("[") ? rest.substr(0, rest.find(']') + 1)
                                                 : rest.substr(0, rest.find_first_of(":/?#"));
   if (host == "localhost" || host == "[::1]") return true;

@@ -9,7 +9,11 @@ PACKAGES=(
   rapidjson-dev libcpp-jwt-dev libssl-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   googletest libgtest-dev libgmock-dev
-  wrk curl ca-certificates openssl util-linux
+  wrk curl ca-certificates openssl util-linux python3
+  clang-19 libclang-rt-19-dev  # make fuzz: libFuzzer, and clang >= 19 for libstdc++'s <expected>
+  # Storage: SQLite (embedded, the default) and PostgreSQL (libpq); the PostgreSQL tests start
+  # a throw-away server from the postgresql package (tests/pg/pg-cluster.sh).
+  libsqlite3-dev sqlite3 libpq-dev postgresql
 )
 # The integration tests run test FHIR servers on Node >= 20 (tests/fhir-servers; their npm
 # packages are installed by tests/fhir-servers/install.sh). Debian 12's own nodejs is 18, so

@@ -13,6 +13,8 @@
 
 #include "fhir/json.hpp"
 #include "mapping/units.hpp"
+#include "server/config_sections.hpp"
+#include "server/config_storage.hpp"
 #include "server/yaml_map.hpp"
 
 namespace ibd::config {
@@ -23,11 +25,6 @@ using yaml::ConfigError;
 using yaml::load_yaml;
 using yaml::Map;
 using yaml::Source;
-
-fs::path resolve(const fs::path& base_file, const std::string& path) {
-  fs::path p(path);
-  return p.is_absolute() ? p : base_file.parent_path() / p;
-}
 
 const std::set<std::string> kHooks{"patient-view", "order-select", "order-sign"};
 
@@ -323,7 +320,7 @@ hooks::Catalog read_services(Map& top, const std::string& rule_set_version) {
   return hooks::Catalog(std::move(services), rule_set_version);
 }
 
-ServerSection read_server(Map& top) {
+ServerSection read_server(Map& top, const fs::path& file) {
   ServerSection s;
   Map m(top.source(), top.take("server"), "server");
   auto listen = parse_listen(m.string("listen", "127.0.0.1:8080"));
@@ -341,52 +338,24 @@ ServerSection read_server(Map& top) {
   s.write_timeout = ms("write_timeout_ms", s.write_timeout);
   s.idle_timeout = ms("idle_timeout_ms", s.idle_timeout);
   s.shutdown_grace = ms("shutdown_grace_ms", s.shutdown_grace);
+  s.handshake_timeout = ms("handshake_timeout_ms", s.handshake_timeout);
+  s.max_connections = static_cast<std::size_t>(m.integer("max_connections", 1024, 0, 1'000'000));
+  {
+    Map tls(top.source(), m.take("tls"), "server.tls");
+    const std::string cert = tls.string("cert_file", "");
+    const std::string key = tls.string("key_file", "");
+    const std::string ca = tls.string("client_ca_file", "");
+    if (cert.empty() != key.empty())
+      top.source().fail(tls.node(), "server.tls", "give both cert_file and key_file, or neither");
+    if (!ca.empty() && cert.empty())
+      top.source().fail(tls.node(), "server.tls", "client_ca_file needs cert_file and key_file");
+    if (!cert.empty()) s.tls_cert_file = resolve(file, cert).string();
+    if (!key.empty()) s.tls_key_file = resolve(file, key).string();
+    if (!ca.empty()) s.tls_client_ca_file = resolve(file, ca).string();
+    tls.done();
+  }
   m.done();
   return s;
-}
-
-FhirClientSection read_fhir_client(Map& top, const fs::path& file) {
-  FhirClientSection f;
-  Map m(top.source(), top.take("fhir_client"), "fhir_client");
-  auto& o = f.options;
-  f.enabled = m.boolean("enabled", true);
-  const YAML::Node allowed_node = m.node()["allowed_servers"];
-  for (const std::string& text : m.strings("allowed_servers")) {
-    auto origin = fhir::client::parse_origin(text);
-    if (!origin)
-      top.source().fail(allowed_node, "fhir_client.allowed_servers", text + ": " + origin.error());
-    o.policy.allowed.push_back(*origin);
-  }
-  o.policy.allow_loopback = m.boolean("allow_loopback", false);
-  for (const fhir::client::Origin& origin : o.policy.allowed) {
-    if (origin.scheme == "http" && !fhir::client::is_loopback_host(origin))
-      top.source().fail(allowed_node, "fhir_client.allowed_servers",
-                        origin.to_string() + ": http is allowed only for a loopback host");
-    if (fhir::client::is_loopback_host(origin) && !o.policy.allow_loopback)
-      top.source().fail(allowed_node, "fhir_client.allowed_servers",
-                        origin.to_string() + ": a loopback server needs allow_loopback: true");
-  }
-  const YAML::Node forbidden_node = m.node()["forbidden_networks"];
-  for (const std::string& text : m.strings("forbidden_networks")) {
-    auto network = fhir::client::parse_network(text);
-    if (!network)
-      top.source().fail(forbidden_node, "fhir_client.forbidden_networks", network.error());
-    o.policy.forbidden.push_back(*network);
-  }
-  const std::string ca = m.string("ca_file", "");
-  if (!ca.empty()) o.ca_file = resolve(file, ca).string();
-  auto ms = [&](const char* key, std::chrono::milliseconds d) {
-    return std::chrono::milliseconds(m.integer(key, d.count(), 10, 60'000));
-  };
-  o.request_timeout = ms("request_timeout_ms", o.request_timeout);
-  o.budget = ms("budget_ms", o.budget);
-  o.max_response_bytes = static_cast<std::size_t>(m.integer(
-      "max_response_bytes", static_cast<long long>(o.max_response_bytes), 1024, 256ll << 20));
-  o.max_pages = static_cast<std::size_t>(m.integer("max_pages", 10, 1, 1000));
-  o.max_idle_per_origin =
-      static_cast<std::size_t>(m.integer("max_idle_connections_per_server", 8, 0, 1024));
-  m.done();
-  return f;
 }
 
 }  // namespace
@@ -432,17 +401,16 @@ std::expected<AppConfig, std::string> load_config(const std::filesystem::path& f
     Map top(src, load_yaml(file), "");
     AppConfig cfg;
     cfg.file = file;
-    cfg.server = read_server(top);
-    {
-      Map auth(src, top.take("auth"), "auth");
-      cfg.auth_enabled = auth.boolean("enabled", true);
-      auth.done();
-    }
-    if (cfg.auth_enabled)
-      src.fail(top.node()["auth"], "auth.enabled",
-               "JWT authentication is not built yet; set it to false (the server then binds "
-               "loopback only)");
+    cfg.server = read_server(top, file);
+    const std::string profile = top.string("profile", "production");
+    if (profile != "production" && profile != "development")
+      src.fail(top.node()["profile"], "profile", "production or development");
+    cfg.development = profile == "development";
+    cfg.auth = read_auth(top, file);
+    cfg.cors = read_cors(top);
     cfg.fhir_client = read_fhir_client(top, file);
+    cfg.storage = read_storage(top, file);
+    cfg.audit = read_audit(top, file);
     {
       Map logging(src, top.take("logging"), "logging");
       cfg.log_level = logging.string("level", "info");

@@ -2,14 +2,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace ibd::server {
 
 boost::asio::awaitable<std::expected<std::vector<hooks::FetchResult>, Error>> fetch_missing(
-    std::shared_ptr<fhir::client::FhirClient> client, const hooks::PreparedCall& call) {
+    std::shared_ptr<fhir::client::FhirClient> client, const hooks::PreparedCall& call,
+    const Caller& caller) {
   const std::vector<hooks::FetchNeed>& needs = call.plan.needs;
   std::vector<hooks::FetchResult> results;
+  // An authenticated client may only name the FHIR servers configured for it, whether or
+  // not anything has to be fetched: its token is meant for those and no others.
+  if (caller.authenticated && !call.request.fhir_server.empty()) {
+    auto named = fhir::client::parse_base_url(call.request.fhir_server);
+    const bool listed = named && std::find(caller.fhir_servers.begin(), caller.fhir_servers.end(),
+                                           named->origin.to_string()) != caller.fhir_servers.end();
+    if (!listed)
+      co_return std::unexpected(
+          Error{ErrorKind::kForbidden, "this client may not name that fhirServer", {}, {}});
+  }
   if (needs.empty()) co_return results;
   if (!client) {
     for (const hooks::FetchNeed& need : needs)

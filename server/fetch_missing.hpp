@@ -18,10 +18,12 @@
 #include "fhir/client/client.hpp"
 #include "fhir/error.hpp"
 #include "hooks/engine.hpp"
+#include "server/http_types.hpp"
 
 namespace ibd::server {
 
 boost::asio::awaitable<std::expected<std::vector<hooks::FetchResult>, Error>> fetch_missing(
-    std::shared_ptr<fhir::client::FhirClient> client, const hooks::PreparedCall& call);
+    std::shared_ptr<fhir::client::FhirClient> client, const hooks::PreparedCall& call,
+    const Caller& caller);
 
 }  // namespace ibd::server

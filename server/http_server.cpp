@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -21,6 +22,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -58,6 +60,8 @@ constexpr std::chrono::milliseconds kAcceptBackoff{50};
 struct Session {
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
+  // Set after accept when the listener speaks TLS; reads and writes then go through it.
+  std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls;
   // Both only touched on the session's strand.
   bool busy = false;      // a request has started arriving and is not yet answered
   bool stopping = false;  // shutdown asked this session to end
@@ -84,11 +88,17 @@ struct HttpServer::Impl {
   void do_stop();  // on `strand`
   void session_ended();
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> serve(std::shared_ptr<Session> session);
-  asio::awaitable<beast::error_code> write(Session& session, const Response& response,
+  asio::awaitable<void> serve(std::shared_ptr<Session> session, bool over_capacity);
+  template <class Stream>
+  asio::awaitable<void> serve_on(Session& s, Stream& io);
+  template <class Stream>
+  asio::awaitable<beast::error_code> write(Session& session, Stream& io, const Response& response,
                                            unsigned version, bool keep_alive, bool head);
-  asio::awaitable<void> linger_close(Session& session);
-  asio::awaitable<void> answer_and_close(Session& session, Response response, unsigned version,
+  template <class Stream>
+  asio::awaitable<void> linger_close(Session& session, Stream& io);
+  template <class Stream>
+  asio::awaitable<void> answer_and_close(Session& session, Stream& io, Response response,
+                                         unsigned version,
                                          std::string_view method, std::string_view path,
                                          Clock::time_point started);
 
@@ -240,9 +250,11 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       continue;
     }
     auto session = std::make_shared<Session>(std::move(socket));
+    bool over_capacity = false;
     {
       std::lock_guard lock(mutex);
       if (stopping) continue;
+      over_capacity = options.max_connections != 0 && live >= options.max_connections;
       if (sessions.size() > 2 * live + 16) {
         std::erase_if(sessions, [](const std::weak_ptr<Session>& w) { return w.expired(); });
       }
@@ -250,7 +262,7 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
       ++live;
     }
     auto executor = session->stream.get_executor();
-    asio::co_spawn(executor, serve(session), [this](std::exception_ptr e) {
+    asio::co_spawn(executor, serve(session, over_capacity), [this](std::exception_ptr e) {
       if (e) {
         try {
           std::rethrow_exception(e);
@@ -265,7 +277,8 @@ asio::awaitable<void> HttpServer::Impl::accept_loop() {
   }
 }
 
-asio::awaitable<beast::error_code> HttpServer::Impl::write(Session& session,
+template <class Stream>
+asio::awaitable<beast::error_code> HttpServer::Impl::write(Session& session, Stream& io,
                                                            const Response& response,
                                                            unsigned version, bool keep_alive,
                                                            bool head) {
@@ -305,37 +318,81 @@ asio::awaitable<beast::error_code> HttpServer::Impl::write(Session& session,
   if (head) res.body().clear();  // Content-Length stays that of the GET answer
 
   session.stream.expires_after(options.limits.write_timeout);
-  auto [ec, n] = co_await http::async_write(session.stream, res, kAwait);
+  auto [ec, n] = co_await http::async_write(io, res, kAwait);
   co_return ec;
 }
 
-asio::awaitable<void> HttpServer::Impl::linger_close(Session& session) {
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::linger_close(Session& session, Stream& io) {
   beast::error_code ec;
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    // TLS: say close_notify (bounded by the write deadline) rather than drain ciphertext.
+    session.stream.expires_after(std::min(kLingerTime, options.limits.write_timeout));
+    auto [sec] = co_await io.async_shutdown(kAwait);
+    (void)sec;
+    session.stream.socket().close(ec);
+    co_return;
+  }
   session.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   session.stream.expires_after(std::min(kLingerTime, options.limits.read_timeout));
   std::array<char, 4096> scratch{};
   std::size_t drained = 0;
   while (drained < kLingerBytes) {
-    auto [rec, n] = co_await session.stream.async_read_some(asio::buffer(scratch), kAwait);
+    auto [rec, n] = co_await io.async_read_some(asio::buffer(scratch), kAwait);
     if (rec) break;
     drained += n;
   }
   session.stream.socket().close(ec);
 }
 
-asio::awaitable<void> HttpServer::Impl::answer_and_close(Session& session, Response response,
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::answer_and_close(Session& session, Stream& io,
+                                                         Response response,
                                                          unsigned version, std::string_view method,
                                                          std::string_view path,
                                                          Clock::time_point started) {
   const int status = response.status;
-  auto ec = co_await write(session, response, version, false, false);
+  auto ec = co_await write(session, io, response, version, false, false);
   const auto ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
   spdlog::info("{} {} {} {:.1f}ms", method, path, status, ms);
-  if (!ec) co_await linger_close(session);
+  if (!ec) co_await linger_close(session, io);
 }
 
-asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) {
+asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session,
+                                              bool over_capacity) {
   Session& s = *session;
+  if (options.tls) {
+    s.tls = std::make_unique<asio::ssl::stream<beast::tcp_stream&>>(s.stream, *options.tls);
+    s.stream.expires_after(options.limits.handshake_timeout);
+    auto [hec] = co_await s.tls->async_handshake(asio::ssl::stream_base::server, kAwait);
+    if (hec) {
+      spdlog::info("TLS handshake failed: {}", hec.message());
+      beast::error_code ec;
+      s.stream.socket().close(ec);
+      co_return;
+    }
+  }
+  if (over_capacity) {
+    // Over the connection cap: one short answer, then close.
+    Response busy = Response::error(ErrorKind::kUnavailable,
+                                    "too many connections; try again shortly");
+    busy.headers.push_back({"Retry-After", "1"});
+    if (s.tls) {
+      co_await answer_and_close(s, *s.tls, std::move(busy), 11, "-", "-", Clock::now());
+    } else {
+      co_await answer_and_close(s, s.stream, std::move(busy), 11, "-", "-", Clock::now());
+    }
+    co_return;
+  }
+  if (s.tls) {
+    co_await serve_on(s, *s.tls);
+  } else {
+    co_await serve_on(s, s.stream);
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> HttpServer::Impl::serve_on(Session& s, Stream& io) {
   const HttpLimits& limits = options.limits;
   beast::flat_buffer buffer(limits.header_limit + kBufferSlack);
   bool first = true;
@@ -347,7 +404,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
     // the only part shutdown may cut.
     if (buffer.size() == 0) {
       s.stream.expires_after(first ? limits.read_timeout : limits.idle_timeout);
-      auto [ec, n] = co_await s.stream.async_read_some(
+      auto [ec, n] = co_await io.async_read_some(
           buffer.prepare(beast::read_size(buffer, 65536)), kAwait);
       if (ec) break;  // peer closed, idle timeout, or cancelled by shutdown
       buffer.commit(n);
@@ -364,7 +421,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
     parser.body_limit(limits.body_limit);
 
     {
-      auto [ec, n] = co_await http::async_read_header(s.stream, buffer, parser, kAwait);
+      auto [ec, n] = co_await http::async_read_header(io, buffer, parser, kAwait);
       if (ec) {
         if (auto answer = answer_for_read_error(ec, false)) {
           // The request line may have been parsed before a field failed; log what there is.
@@ -375,7 +432,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
           std::string path = loggable_path(partial.target());
           if (path.empty()) path = "-";
           const unsigned version = partial.version() == 10 ? 10 : 11;
-          co_await answer_and_close(s, std::move(*answer), version, method, path, started);
+          co_await answer_and_close(s, io, std::move(*answer), version, method, path, started);
         }
         break;
       }
@@ -398,7 +455,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
       refusal = bad_request("malformed request target");
     }
     if (refusal) {
-      co_await answer_and_close(s, std::move(*refusal), version, method, log_path, started);
+      co_await answer_and_close(s, io, std::move(*refusal), version, method, log_path, started);
       break;
     }
     const bool head = method == "HEAD";
@@ -408,14 +465,14 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
       if (expect != header.end() && version == 11 && beast::iequals(expect->value(), "100-continue")) {
         http::response<http::empty_body> go_on{http::status::continue_, 11};
         s.stream.expires_after(limits.write_timeout);
-        auto [wec, wn] = co_await http::async_write(s.stream, go_on, kAwait);
+        auto [wec, wn] = co_await http::async_write(io, go_on, kAwait);
         if (wec) break;
         s.stream.expires_after(limits.read_timeout);
       }
-      auto [ec, n] = co_await http::async_read(s.stream, buffer, parser, kAwait);
+      auto [ec, n] = co_await http::async_read(io, buffer, parser, kAwait);
       if (ec) {
         if (auto answer = answer_for_read_error(ec, true)) {
-          co_await answer_and_close(s, std::move(*answer), version, method, log_path, started);
+          co_await answer_and_close(s, io, std::move(*answer), version, method, log_path, started);
         }
         break;
       }
@@ -442,7 +499,7 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
     // Decided after the handler ran, so a request that was in flight when shutdown began
     // is answered with "Connection: close".
     const bool keep_alive = client_keep_alive && !s.stopping && !stop_requested.load();
-    auto ec = co_await write(s, response, version, keep_alive, head);
+    auto ec = co_await write(s, io, response, version, keep_alive, head);
     const auto ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
     spdlog::info("{} {} {} {:.1f}ms", method, log_path, response.status, ms);
     s.busy = false;
@@ -452,6 +509,29 @@ asio::awaitable<void> HttpServer::Impl::serve(std::shared_ptr<Session> session) 
   beast::error_code ec;
   s.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   s.stream.socket().close(ec);
+}
+
+std::expected<std::shared_ptr<asio::ssl::context>, std::string> make_server_tls(
+    const std::string& cert_file, const std::string& key_file, const std::string& client_ca_file) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  if (SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION) != 1)
+    return std::unexpected("cannot require TLS 1.2");
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression |
+                   asio::ssl::context::single_dh_use);
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_RENEGOTIATION);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) return std::unexpected("cannot load the certificate " + cert_file + ": " + ec.message());
+  ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) return std::unexpected("cannot load the key " + key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    return std::unexpected("the key " + key_file + " does not match the certificate");
+  if (!client_ca_file.empty()) {
+    ctx->load_verify_file(client_ca_file, ec);
+    if (ec) return std::unexpected("cannot load the client CA " + client_ca_file + ": " + ec.message());
+    ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  }
+  return ctx;
 }
 
 HttpServer::HttpServer(HttpServerOptions options, const Router& router)

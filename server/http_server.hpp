@@ -1,5 +1,6 @@
 // The HTTP/1.1 listener: Boost.Beast over Asio, C++20 coroutines, one strand per connection.
 //
+// TLS (optional): a handshake deadline, then the same HTTP over the TLS stream.
 // Limits it owns: header and body size (431 / 413 before the body is read when
 // Content-Length says so), a bounded read buffer, a deadline per request read and per
 // response write, an idle deadline between keep-alive requests. Requests with both
@@ -14,6 +15,7 @@
 // Thread safety: start()/run() from one thread; request_stop() from any thread.
 #pragma once
 
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +34,7 @@ struct HttpLimits {
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait for the next request
   std::chrono::milliseconds shutdown_grace{10'000};
+  std::chrono::milliseconds handshake_timeout{5'000};  // TLS handshake (slow or silent clients)
 };
 
 struct HttpServerOptions {
@@ -39,8 +42,17 @@ struct HttpServerOptions {
   std::uint16_t port = 8080;  // 0 = any free port
   unsigned threads = 0;       // 0 = one per core
   HttpLimits limits;
+  // Connections beyond this many are answered 503 (Retry-After) and closed; 0 = no cap.
+  std::size_t max_connections = 1024;
+  // TLS on the listener when set (certificate, key, TLS 1.2+, optional client certificates).
+  std::shared_ptr<boost::asio::ssl::context> tls;
   bool install_signal_handlers = true;
 };
+
+// A server TLS context: certificate chain and key files, TLS 1.2 or later; with a client CA
+// file, clients must present a certificate it signed (mutual TLS). The error names the file.
+std::expected<std::shared_ptr<boost::asio::ssl::context>, std::string> make_server_tls(
+    const std::string& cert_file, const std::string& key_file, const std::string& client_ca_file);
 
 class HttpServer {
  public:

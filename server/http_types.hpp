@@ -18,6 +18,15 @@ struct Header {
   std::string value;
 };
 
+// Who called, once authentication has run (server/auth). Empty when auth is off.
+struct Caller {
+  std::string iss;     // the client's JWT issuer
+  std::string tenant;  // the `tenant` claim, "" when none
+  std::string jti;
+  bool authenticated = false;
+  std::vector<std::string> fhir_servers;  // origins this client may name as fhirServer
+};
+
 struct Request {
   std::string method;                 // "GET", "POST", ...
   std::string target;                 // raw request target, e.g. "/cds-services/x?y=1"
@@ -26,6 +35,7 @@ struct Request {
   std::vector<Header> headers;
   std::string body;
   std::chrono::steady_clock::time_point received;  // when the header was complete
+  Caller caller;                                   // filled by authentication
 
   // First header with that name (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,9 +13,12 @@
 #include "fhir/json.hpp"
 #include "hooks/engine.hpp"
 #include "mapping/rule_doc.hpp"
+#include "server/admin_cli.hpp"
 #include "server/app.hpp"
+#include "server/auth/authenticator.hpp"
 #include "server/config.hpp"
 #include "server/http_server.hpp"
+#include "server/persistence.hpp"
 
 namespace {
 
@@ -37,7 +41,8 @@ std::optional<config::AppConfig> load_or_report(const std::string& path) {
   return std::move(*cfg);
 }
 
-int serve(const std::string& config_path, const std::string& listen_override) {
+int serve(const std::string& config_path, const std::string& listen_override,
+          const std::string& profile_override) {
   auto cfg = load_or_report(config_path);
   if (!cfg) return 2;
   spdlog::set_default_logger(spdlog::stderr_color_mt("ibd-cds"));
@@ -51,16 +56,41 @@ int serve(const std::string& config_path, const std::string& listen_override) {
     }
     cfg->server.listen = *listen;
   }
-  if (!cfg->auth_enabled && !config::is_loopback_host(cfg->server.listen.host)) {
-    std::fprintf(
-        stderr,
-        "ibd-cds: refusing to listen on %s: authentication is off (auth.enabled: false), so only "
-        "loopback addresses (127.0.0.1, ::1, localhost) are allowed\n",
-        cfg->server.listen.host.c_str());
-    return 2;
+  if (!profile_override.empty()) {
+    if (profile_override != "production" && profile_override != "development") {
+      std::fprintf(stderr, "ibd-cds: --profile must be production or development\n");
+      return 2;
+    }
+    cfg->development = profile_override == "development";
+  }
+  if (cfg->development) {
+    if (!config::is_loopback_host(cfg->server.listen.host)) {
+      std::fprintf(stderr,
+                   "ibd-cds: refusing to listen on %s: the development profile has no "
+                   "authentication, so only loopback addresses (127.0.0.1, ::1, localhost) are "
+                   "allowed\n",
+                   cfg->server.listen.host.c_str());
+      return 2;
+    }
+    spdlog::warn("*** DEVELOPMENT PROFILE: CDS clients are NOT authenticated. Never use this with "
+                 "real patients or a real EHR. ***");
+  } else {
+    if (cfg->auth.external_url.empty() || cfg->auth.clients.empty()) {
+      std::fprintf(stderr,
+                   "ibd-cds: the production profile authenticates every CDS client, so "
+                   "auth.external_url and at least one auth.clients entry are required in %s "
+                   "(or run with --profile development on loopback)\n",
+                   config_path.c_str());
+      return 2;
+    }
+    // A client's own FHIR servers are ones the FHIR client may call.
+    for (const auto& c : cfg->auth.clients)
+      for (const auto& origin : c.fhir_servers)
+        cfg->fhir_client.options.policy.allowed.push_back(origin);
   }
   auto engine = std::make_shared<const hooks::Engine>(cfg->engine);
   server::Router router;
+  router.set_cors({cfg->cors.allowed_origins, cfg->cors.any_origin, cfg->cors.max_age});
   std::shared_ptr<fhir::client::FhirClient> client;
   if (cfg->fhir_client.enabled) {
     auto created = fhir::client::FhirClient::create(cfg->fhir_client.options);
@@ -70,7 +100,35 @@ int serve(const std::string& config_path, const std::string& listen_override) {
     }
     client = std::move(*created);
   }
-  server::add_routes(router, engine, server::system_now, client);
+  server::Guard guard;
+  if (!cfg->development) {
+    fhir::client::ClientOptions jwks_options = cfg->fhir_client.options;
+    jwks_options.policy = server::auth::jwks_policy(cfg->auth);
+    auto jwks_client = fhir::client::FhirClient::create(jwks_options);
+    if (!jwks_client) {
+      std::fprintf(stderr, "ibd-cds: auth: %s\n", jwks_client.error().c_str());
+      return 2;
+    }
+    auto authenticator = server::auth::Authenticator::create(cfg->auth, std::move(*jwks_client));
+    if (!authenticator) {
+      std::fprintf(stderr, "ibd-cds: auth: %s\n", authenticator.error().c_str());
+      return 2;
+    }
+    guard = [a = std::move(*authenticator)](const server::Request& request) {
+      return a->authenticate(request);
+    };
+  }
+  // Feedback, issued cards and the audit trail (storage:, audit:). A file size limit must
+  // come back as a write error (503), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
+  auto persistence = server::open_persistence(*cfg, engine);
+  if (!persistence) {
+    std::fprintf(stderr, "ibd-cds: %s\n", persistence.error().c_str());
+    return 2;
+  }
+  server::add_routes(router, engine, server::system_now, client, std::move(guard),
+                     persistence->auditor);
+  server::add_feedback_routes(router, persistence->feedback);
 
   server::HttpServerOptions options;
   options.host = cfg->server.listen.host;
@@ -78,14 +136,26 @@ int serve(const std::string& config_path, const std::string& listen_override) {
   options.threads = cfg->server.threads;
   options.limits = {cfg->server.body_limit_bytes, cfg->server.header_limit_bytes,
                     cfg->server.read_timeout,     cfg->server.write_timeout,
-                    cfg->server.idle_timeout,     cfg->server.shutdown_grace};
+                    cfg->server.idle_timeout,     cfg->server.shutdown_grace,
+                    cfg->server.handshake_timeout};
+  options.max_connections = cfg->server.max_connections;
+  if (!cfg->server.tls_cert_file.empty()) {
+    auto tls = server::make_server_tls(cfg->server.tls_cert_file, cfg->server.tls_key_file,
+                                       cfg->server.tls_client_ca_file);
+    if (!tls) {
+      std::fprintf(stderr, "ibd-cds: server.tls: %s\n", tls.error().c_str());
+      return 2;
+    }
+    options.tls = std::move(*tls);
+  }
   server::HttpServer http(options, router);
   if (auto started = http.start(); !started) {
     std::fprintf(stderr, "ibd-cds: %s\n", started.error().c_str());
     return 1;
   }
   const bool v6 = options.host.find(':') != std::string::npos;
-  std::printf("ibd-cds listening on http://%s%s%s:%u (rule set %s, %zu service%s)\n", v6 ? "[" : "",
+  std::printf("ibd-cds listening on %s://%s%s%s:%u (rule set %s, %zu service%s)\n",
+              options.tls ? "https" : "http", v6 ? "[" : "",
               options.host.c_str(), v6 ? "]" : "", static_cast<unsigned>(http.bound_port()),
               cfg->engine->rules.version.c_str(), cfg->engine->catalog.services().size(),
               cfg->engine->catalog.services().size() == 1 ? "" : "s");
@@ -251,6 +321,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--config", config_path, "Configuration file")->capture_default_str();
   serve_cmd->add_option("--listen", listen,
                         "HOST:PORT to listen on (overrides the config; port 0 = any free port)");
+  std::string profile;
+  serve_cmd->add_option("--profile", profile,
+                        "production (authenticate every client; the default) or development "
+                        "(no authentication, loopback only); overrides the config");
 
   std::string request_path, service_id, now_text;
   bool explain = false;
@@ -277,7 +351,10 @@ int main(int argc, char** argv) {
       app.add_subcommand("rules-doc", "Print the clinician-readable rules page (docs/rules.md)");
   doc_cmd->add_option("--config", config_path, "Configuration file")->capture_default_str();
 
+  server::AdminCommands admin(app);  // audit verify | audit export | report
+
   CLI11_PARSE(app, argc, argv);
+  if (const int code = admin.run(); code >= 0) return code;
   if (doc_cmd->parsed()) {
     auto cfg = load_or_report(config_path);
     if (!cfg) return 2;
@@ -285,7 +362,7 @@ int main(int argc, char** argv) {
                stdout);
     return 0;
   }
-  if (serve_cmd->parsed()) return serve(config_path, listen);
+  if (serve_cmd->parsed()) return serve(config_path, listen, profile);
   if (request_cmd->parsed()) return replay_request(scenario_path, as_of);
   return evaluate(config_path, request_path, service_id, now_text, explain);
 }

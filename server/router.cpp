@@ -38,7 +38,8 @@ std::string join_pattern(const std::vector<std::string>& pattern) {
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler), {}});
+  const bool guarded = static_cast<bool>(guard_);
+  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler), {}, guarded});
 }
 
 bool Router::match(const Route& route, const std::vector<std::string>& segments,
@@ -58,7 +59,8 @@ bool Router::match(const Route& route, const std::vector<std::string>& segments,
 }
 
 void Router::add_async(std::string method, std::string pattern, AsyncHandler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), {}, std::move(handler)});
+  const bool guarded = static_cast<bool>(guard_);
+  routes_.push_back(Route{std::move(method), split_path(pattern), {}, std::move(handler), guarded});
 }
 
 Router::Found Router::find(const Request& request) const {
@@ -117,13 +119,30 @@ Response Router::dispatch(const Request& request) const {
   return Response::error(Error::internal_fault("handler threw"));
 }
 
-boost::asio::awaitable<Response> Router::dispatch_async(const Request& request) const {
+boost::asio::awaitable<Response> Router::dispatch_async(Request& request) const {
+  if (cors_.enabled() && is_preflight(request)) co_return answer_preflight(request, cors_);
   Found found = find(request);
-  if (found.route == nullptr || found.route->handler) co_return dispatch(request);
-  const Route& route = *found.route;
+  Response response;
+  if (found.route == nullptr) {
+    response = std::move(found.answer);
+  } else {
+    response = co_await run(*found.route, request, std::move(found.params));
+  }
+  if (cors_.enabled()) add_cors_headers(request, response, cors_);
+  co_return response;
+}
+
+boost::asio::awaitable<Response> Router::run(const Route& route, Request& request,
+                                             PathParams params) const {
+  if (route.guarded && guard_) {
+    auto caller = co_await guard_(request);
+    if (!caller) co_return std::move(caller.error());
+    request.caller = std::move(*caller);
+  }
+  if (route.handler) co_return dispatch(request);
   std::string failure;
   try {
-    co_return co_await route.async_handler(request, std::move(found.params));
+    co_return co_await route.async_handler(request, std::move(params));
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <expected>
 #include <functional>
 #include <map>
 #include <optional>
@@ -17,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/cors.hpp"
 #include "server/http_types.hpp"
 
 namespace ibd::server {
@@ -26,14 +28,22 @@ using Handler = std::function<Response(const Request&, const PathParams&)>;
 // The request outlives the returned awaitable; the params are the handler's own copy.
 using AsyncHandler = std::function<boost::asio::awaitable<Response>(const Request&, PathParams)>;
 
+// Authenticates a request: the caller, or the response to send instead (401 / 403).
+using Guard =
+    std::function<boost::asio::awaitable<std::expected<Caller, Response>>(const Request&)>;
+
 class Router {
  public:
   void add(std::string method, std::string pattern, Handler handler);
   void add_async(std::string method, std::string pattern, AsyncHandler handler);
+  // Routes added after this call need the guard's approval (dispatch_async only); routes
+  // added before it (health) stay open. CORS preflights never need it.
+  void require(Guard guard) { guard_ = std::move(guard); }
+  void set_cors(CorsPolicy policy) { cors_ = std::move(policy); }
   // Synchronous routes only; an async route answers 500 here (tests of plain routes use it).
   Response dispatch(const Request& request) const;
-  // What the listener calls: every route.
-  boost::asio::awaitable<Response> dispatch_async(const Request& request) const;
+  // What the listener calls: every route, with CORS and the guard. Fills request.caller.
+  boost::asio::awaitable<Response> dispatch_async(Request& request) const;
 
  private:
   struct Route {
@@ -41,6 +51,7 @@ class Router {
     std::vector<std::string> pattern;  // segments; "{x}" captures
     Handler handler;
     AsyncHandler async_handler;
+    bool guarded = false;
   };
   struct Found {
     const Route* route = nullptr;  // nullptr: `answer` holds the 404 / 405
@@ -50,7 +61,11 @@ class Router {
   Found find(const Request& request) const;
   static bool match(const Route& route, const std::vector<std::string>& segments,
                     PathParams& params);
+  boost::asio::awaitable<Response> run(const Route& route, Request& request,
+                                       PathParams params) const;
   std::vector<Route> routes_;
+  Guard guard_;
+  CorsPolicy cors_;
 };
 
 }  // namespace ibd::server

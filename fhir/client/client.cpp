@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 
+#include "fhir/bundle.hpp"
 #include "fhir/resource.hpp"
 
 namespace ibd::fhir::client {
@@ -66,15 +67,6 @@ std::chrono::milliseconds retry_pause(std::string_view retry_after) {
   return pause;
 }
 
-std::string next_link(const Json& bundle) {
-  for (const Json& link : bundle.items_at("link")) {
-    const std::string* relation = link.string_at("relation");
-    const std::string* url = link.string_at("url");
-    if (relation != nullptr && url != nullptr && *relation == "next") return *url;
-  }
-  return {};
-}
-
 void append_entries(Json& merged, Json page) {
   Json* entries = merged.find("entry");
   if (entries == nullptr || !entries->is_array()) {
@@ -107,24 +99,17 @@ std::expected<std::shared_ptr<FhirClient>, std::string> FhirClient::create(Clien
   return client;
 }
 
-asio::awaitable<std::vector<FetchOutcome>> FhirClient::fetch_all(BaseUrl base, std::string token,
-                                                                 std::vector<std::string> targets,
-                                                                 std::optional<Deadline> deadline) {
+asio::awaitable<std::expected<std::shared_ptr<FhirClient::Call>, std::string>>
+FhirClient::prepare_call(BaseUrl base, const std::string& token, Deadline deadline,
+                         std::string_view accept) {
   using namespace asio::experimental::awaitable_operators;
   auto executor = co_await asio::this_coro::executor;
-  std::vector<FetchOutcome> outcomes(targets.size());
-  auto fail_all = [&](const std::string& why) {
-    for (FetchOutcome& o : outcomes) o.error = why;
-    return std::move(outcomes);
-  };
-  if (targets.empty()) co_return outcomes;
   if (auto allowed = check_origin(base.origin, options_.policy); !allowed)
-    co_return fail_all(allowed.error());
-
+    co_return std::unexpected(allowed.error());
   auto call = std::make_shared<Call>();
-  call->deadline = deadline.value_or(SteadyClock::now() + options_.budget);
+  call->deadline = deadline;
   call->origin_key = base.origin.to_string();
-  call->headers = {{"Accept", "application/fhir+json"}, {"User-Agent", options_.user_agent}};
+  call->headers = {{"Accept", std::string(accept)}, {"User-Agent", options_.user_agent}};
   if (!token.empty()) call->headers.emplace_back("Authorization", "Bearer " + token);
 
   // Resolve once for all fetches, and connect only to addresses the policy allows.
@@ -133,9 +118,9 @@ asio::awaitable<std::vector<FetchOutcome>> FhirClient::fetch_all(BaseUrl base, s
   auto resolved = co_await (
       resolver.async_resolve(base.origin.host, std::to_string(base.origin.port), kAwait) ||
       timer.async_wait(kAwait));
-  if (resolved.index() == 1) co_return fail_all("the FHIR server's name did not resolve in time");
+  if (resolved.index() == 1) co_return std::unexpected("the server's name did not resolve in time");
   auto& [rec, results] = std::get<0>(resolved);
-  if (rec) co_return fail_all("the FHIR server's name does not resolve");
+  if (rec) co_return std::unexpected("the server's name does not resolve");
   bool refused = false;
   for (const auto& entry : results) {
     if (is_address_allowed(entry.endpoint().address(), options_.policy))
@@ -144,9 +129,44 @@ asio::awaitable<std::vector<FetchOutcome>> FhirClient::fetch_all(BaseUrl base, s
       refused = true;
   }
   if (call->endpoints.empty())
-    co_return fail_all(refused ? "the FHIR server's name resolves to a forbidden address"
-                               : "the FHIR server's name does not resolve");
+    co_return std::unexpected(refused ? "the server's name resolves to a forbidden address"
+                                      : "the server's name does not resolve");
   call->base = std::move(base);
+  co_return call;
+}
+
+asio::awaitable<std::expected<Json, std::string>> FhirClient::fetch_document(
+    std::string url, std::optional<Deadline> deadline) {
+  auto parsed = parse_url_target(url);
+  if (!parsed) co_return std::unexpected(parsed.error());
+  auto call = co_await prepare_call(std::move(parsed->first), "",
+                                    deadline.value_or(SteadyClock::now() + options_.budget),
+                                    "application/json");
+  if (!call) co_return std::unexpected(call.error());
+  auto response = co_await exchange(**call, parsed->second);
+  if (!response) co_return std::unexpected(response.error().message);
+  if (response->status != 200) co_return std::unexpected(status_message(response->status));
+  auto json = parse_json(response->body, options_.json);
+  if (!json) co_return std::unexpected("malformed JSON (" + json.error().to_string() + ")");
+  co_return std::move(*json);
+}
+
+asio::awaitable<std::vector<FetchOutcome>> FhirClient::fetch_all(BaseUrl base, std::string token,
+                                                                 std::vector<std::string> targets,
+                                                                 std::optional<Deadline> deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  auto executor = co_await asio::this_coro::executor;
+  std::vector<FetchOutcome> outcomes(targets.size());
+  if (targets.empty()) co_return outcomes;
+  auto prepared = co_await prepare_call(std::move(base), token,
+                                        deadline.value_or(SteadyClock::now() + options_.budget),
+                                        "application/fhir+json");
+  if (!prepared) {
+    for (FetchOutcome& o : outcomes)
+      o.error = "the FHIR server cannot be called: " + prepared.error();
+    co_return outcomes;
+  }
+  std::shared_ptr<Call> call = std::move(*prepared);
 
   auto channel = std::make_shared<Channel>(executor, targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -260,7 +280,8 @@ asio::awaitable<FetchOutcome> FhirClient::fetch_one(std::shared_ptr<const Call> 
       break;
     }
     ++out.pages;
-    const std::string next = next_link(*json);
+    const std::string* link = bundle_link(*json, "next");
+    const std::string next = link != nullptr ? *link : std::string();
     if (!merged) {
       merged = std::move(*json);
     } else {

@@ -67,10 +67,17 @@ class FhirClient : public std::enable_shared_from_this<FhirClient> {
       BaseUrl base, std::string token, std::vector<std::string> targets,
       std::optional<Deadline> deadline = std::nullopt);
 
+  // GET of any JSON document (a JWKS) at an absolute URL, under the same origin policy,
+  // TLS rules and limits. No token is sent.
+  boost::asio::awaitable<std::expected<Json, std::string>> fetch_document(
+      std::string url, std::optional<Deadline> deadline = std::nullopt);
+
   std::size_t idle_connections() const { return pool_.idle_count(); }
 
  private:
   struct Call;
+  boost::asio::awaitable<std::expected<std::shared_ptr<Call>, std::string>> prepare_call(
+      BaseUrl base, const std::string& token, Deadline deadline, std::string_view accept);
   explicit FhirClient(ClientOptions options);
   boost::asio::awaitable<FetchOutcome> fetch_one(std::shared_ptr<const Call> call,
                                                  std::string target);

@@ -25,6 +25,10 @@ std::expected<Origin, std::string> origin_of(const urls::url_view& u) {
   if (o.scheme != "https" && o.scheme != "http")
     return std::unexpected("the scheme must be https (or http on loopback)");
   if (u.has_userinfo()) return std::unexpected("a URL with user information is not accepted");
+  // Boost.URL reads "https://h:443.evil.com/x" as port 443 and path ".evil.com/x"; a path
+  // right after the authority must start with '/'.
+  if (!u.encoded_path().empty() && !u.encoded_path().starts_with("/"))
+    return std::unexpected("the URL has text after the port that is not a path");
   switch (u.host_type()) {
     case urls::host_type::ipv4:
       o.host = u.host_ipv4_address().to_string();
@@ -207,6 +211,20 @@ std::expected<std::string, std::string> same_origin_target(const BaseUrl& base,
   if (target.empty()) target = "/";
   if (resolved.has_query()) target += "?" + std::string(resolved.encoded_query());
   return target;
+}
+
+std::expected<std::pair<BaseUrl, std::string>, std::string> parse_url_target(std::string_view url) {
+  auto parsed = urls::parse_absolute_uri(url);
+  if (!parsed) return std::unexpected("not an absolute URL");
+  if (parsed->has_fragment()) return std::unexpected("a URL to fetch has no fragment");
+  auto origin = origin_of(*parsed);
+  if (!origin) return std::unexpected(origin.error());
+  urls::url u(*parsed);
+  u.normalize_path();
+  std::string target(u.encoded_path());
+  if (target.empty()) target = "/";
+  if (u.has_query()) target += "?" + std::string(u.encoded_query());
+  return std::pair<BaseUrl, std::string>{BaseUrl{std::move(*origin), "/"}, std::move(target)};
 }
 
 std::string target_for(const BaseUrl& base, std::string_view relative) {

@@ -75,6 +75,9 @@ bool is_address_allowed(const boost::asio::ip::address& address, const OriginPol
 std::expected<std::string, std::string> same_origin_target(const BaseUrl& base,
                                                            std::string_view link);
 
+// An absolute http(s) URL split into its base (origin, path "/") and request target.
+std::expected<std::pair<BaseUrl, std::string>, std::string> parse_url_target(std::string_view url);
+
 // "Observation?patient=1" (relative to the base) -> "/fhir/Observation?patient=1". Characters
 // that may not appear in a request target are percent-encoded.
 std::string target_for(const BaseUrl& base, std::string_view relative);

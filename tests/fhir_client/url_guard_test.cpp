@@ -38,6 +38,10 @@ TEST(UrlGuard, BaseUrlRefusals) {
   EXPECT_FALSE(parse_base_url("https://ehr.example:0/fhir"));
   EXPECT_FALSE(parse_base_url("https://ehr_ex%41mple.org/fhir"));
   EXPECT_FALSE(parse_base_url("https:///fhir"));
+  // Boost.URL 1.81 reads these as host + port (or IPv4) followed by a path without '/'.
+  EXPECT_FALSE(parse_base_url("https://127.0.0.1:8443.evil.example/fhir"));
+  EXPECT_FALSE(parse_base_url("https://ehr.example.org:443.evil.com/fhir"));
+  EXPECT_FALSE(parse_origin("https://ehr.example.org:443.evil.com"));
 }
 
 TEST(UrlGuard, OriginsCompareAfterNormalisationNotByPrefix) {

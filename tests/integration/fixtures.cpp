@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -72,7 +73,57 @@ void write_config(const std::string& path, const std::string& fhir_client_yaml) 
     if (end < text.size() && text[end] != ' ' && text[end] != '#' && text[end] != '\n') break;
   }
   text.replace(start + 1, end - start - 1, "fhir_client:\n" + fhir_client_yaml);
-  std::ofstream(path) << text;
+  std::ofstream(path) << with_test_storage(text, path);
+}
+
+}  // namespace ibd::testing
+
+namespace ibd::testing {
+namespace {
+
+// Replaces (or adds) whole top-level sections of a config text.
+std::string replace_sections(std::string text, const std::vector<std::string>& sections) {
+  for (const std::string& section : sections) {
+    const std::string key = section.substr(0, section.find(':'));
+    const auto start = text.find("\n" + key + ":");
+    if (start != std::string::npos) {
+      // The section runs from its key to the next top-level key (or the end).
+      auto end = text.find('\n', start + 1);
+      while (end != std::string::npos) {
+        ++end;
+        if (end >= text.size() || (text[end] != ' ' && text[end] != '#' && text[end] != '\n'))
+          break;
+        end = text.find('\n', end);
+      }
+      text.erase(start + 1, (end == std::string::npos ? text.size() : end) - start - 1);
+    }
+    if (!text.empty() && text.back() != '\n') text += "\n";
+    text += section;
+    if (text.back() != '\n') text += "\n";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string with_test_storage(const std::string& text, const std::string& config_path) {
+  const std::string dir = std::filesystem::path(config_path).parent_path().string();
+  const std::string key = dir + "/audit.key";
+  if (!std::filesystem::exists(key)) {
+    std::ofstream(key) << "7e5b0c2f41d98a3be6f1c0d27a4b9e8531f6d0ac2b7e49f8d3c1a6b05e927f14\n";
+    std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::owner_write);
+  }
+  return replace_sections(text, {"storage:\n  url: sqlite:" + dir + "/ibd-cds.db\n",
+                                 "audit:\n  key_file: " + key + "\n"});
+}
+
+void write_config_sections(const std::string& path, const std::vector<std::string>& sections) {
+  std::string text = slurp(config_path());
+  const std::string dir = std::string(IBD_SOURCE_DIR) + "/config/";
+  replace_line_value(text, "rules_file", dir + "rules.yaml");
+  replace_line_value(text, "valuesets_dir", dir + "valuesets");
+  std::ofstream(path) << replace_sections(with_test_storage(text, path), sections);
 }
 
 }  // namespace ibd::testing

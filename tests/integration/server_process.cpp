@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -94,6 +95,11 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, const std::str
   if (::pipe(pipe_fds) != 0) return;
   const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<std::string> args{"serve", "--config", config, "--listen", "127.0.0.1:0"};
+  // Tests that do not test authentication run the development profile.
+  if (std::find(extra_args.begin(), extra_args.end(), "--profile") == extra_args.end()) {
+    args.push_back("--profile");
+    args.push_back("development");
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn(args, pipe_fds[1], log_fd);
   ::close(pipe_fds[1]);
@@ -111,9 +117,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args, const std::str
   }
   ::close(pipe_fds[0]);
   banner_ = line.substr(0, line.find('\n'));
-  const auto at = banner_.find("http://127.0.0.1:");
+  const auto at = banner_.find("://127.0.0.1:");
   if (at != std::string::npos)
-    port_ = static_cast<std::uint16_t>(std::stoi(banner_.substr(at + 17)));
+    port_ = static_cast<std::uint16_t>(std::stoi(banner_.substr(at + 13)));
 }
 
 ServerProcess::~ServerProcess() {

@@ -121,11 +121,11 @@ TEST_F(ServerTest, MissingPatientIs412WithOperationOutcome) {
 TEST_F(ServerTest, OversizedBodyIs413) {
   HttpConnection c("127.0.0.1", port());
   ASSERT_TRUE(c.ok());
-  // Announce 2 MiB and send nothing: the server answers from the header alone.
+  // Announce 32 MiB (the limit is 16) and send nothing: the server answers from the header.
   ASSERT_TRUE(
       c.send_raw("POST /cds-services/ibd-patient-view HTTP/1.1\r\nHost: x\r\nContent-Type: "
                  "application/json\r\n"
-                 "Content-Length: 2097152\r\n\r\n"));
+                 "Content-Length: 33554432\r\n\r\n"));
   auto r = c.read_reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -206,9 +206,23 @@ TEST(ServerLifecycle, SigtermStopsGracefullyAfterFinishingInFlightWork) {
 }
 
 TEST(ServerLifecycle, RefusesNonLoopbackWhileAuthIsOff) {
-  auto r = run_binary({"serve", "--config", config_path(), "--listen", "0.0.0.0:0"});
+  auto r = run_binary({"serve", "--config", config_path(), "--listen", "0.0.0.0:0", "--profile",
+                       "development"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("authentication is off"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the development profile has no authentication"), std::string::npos)
+      << r.err;
+}
+
+TEST(ServerLifecycle, ProductionNeedsTrustedClients) {
+  auto r = run_binary({"serve", "--config", config_path(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("at least one auth.clients entry"), std::string::npos) << r.err;
+}
+
+TEST(ServerLifecycle, DevelopmentProfileWarnsLoudly) {
+  ServerProcess server;
+  ASSERT_TRUE(server.running()) << server.log();
+  EXPECT_NE(server.log().find("DEVELOPMENT PROFILE"), std::string::npos) << server.log();
 }
 
 TEST(ServerLifecycle, BadConfigStopsStartUpWithFileAndLine) {
@@ -224,7 +238,7 @@ TEST(ServerLifecycle, PortInUseIsAClearError) {
   ServerProcess first;
   ASSERT_TRUE(first.running());
   auto r = run_binary({"serve", "--config", config_path(), "--listen",
-                       "127.0.0.1:" + std::to_string(first.port())});
+                       "127.0.0.1:" + std::to_string(first.port()), "--profile", "development"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("in use"), std::string::npos) << r.err;
 }

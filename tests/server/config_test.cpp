@@ -49,7 +49,8 @@ TEST(Config, ShippedConfigLoads) {
   ASSERT_TRUE(cfg) << cfg.error();
   EXPECT_EQ(cfg->server.listen.host, "127.0.0.1");
   EXPECT_EQ(cfg->server.listen.port, 8080);
-  EXPECT_FALSE(cfg->auth_enabled);
+  EXPECT_FALSE(cfg->development);  // production: every client authenticated
+  EXPECT_TRUE(cfg->auth.clients.empty());
   EXPECT_EQ(cfg->engine->catalog.services().size(), 3u);
   EXPECT_FALSE(cfg->engine->rules.version.empty());
   EXPECT_GE(cfg->engine->terminology.size(), 40u);
@@ -76,9 +77,23 @@ TEST(Config, BadValuesAreRefused) {
            {"  threads: 0", "  threads: -1", "server.threads: must be between 0 and 256"},
            {"listen: 127.0.0.1:8080", "listen: 127.0.0.1:99999",
             "server.listen: the port must be a number"},
-           {"  enabled: false", "  enabled: maybe", "auth.enabled: expected true or false"},
-           {"  enabled: false", "  enabled: true",
-            "auth.enabled: JWT authentication is not built yet"},
+           {"profile: production", "profile: staging", "profile: production or development"},
+           {"  clients: []", "  clients:\n    - iss: https://ehr.example\n",
+            "auth.clients[0]: needs jwks_url, jwks_file or jwks"},
+           {"  clients: []",
+            "  clients:\n    - iss: https://ehr.example\n      jwks_url: not-a-url\n",
+            "auth.clients[0].jwks_url: expected an absolute https URL"},
+           {"  clients: []",
+            "  clients:\n    - iss: https://ehr.example\n      jwks: '{\"keys\":[]}'\n"
+            "      fhir_servers: [ftp://ehr.example]\n",
+            "auth.clients[0].fhir_servers: ftp://ehr.example"},
+           {"  allowed_origins: []", "  allowed_origins: [sandbox]", "cors.allowed_origins: sandbox"},
+           {"  allowed_servers: []", "  allowed_servers: [http://ehr.example.org]",
+            "http is allowed only for a loopback host"},
+           {"  allowed_servers: []", "  allowed_servers: [http://127.0.0.1:9000]",
+            "a loopback server needs allow_loopback: true"},
+           {"  forbidden_networks: []", "  forbidden_networks: [10.0.0.0/40]",
+            "fhir_client.forbidden_networks"},
            {"  level: info", "  level: loud", "logging.level"},
            {"    hook: patient-view", "    hook: patient-chart",
             "services.hook: unknown hook 'patient-chart'"},
