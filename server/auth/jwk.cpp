@@ -134,9 +134,14 @@ std::expected<JwksResult, std::string> parse_jwks(const Json& jwks) {
         jwk.kty == "RSA"  ? rsa_key(k)
         : jwk.kty == "EC" ? ec_key(k, jwk.crv)
                           : std::unexpected("key type '" + jwk.kty + "' is not RSA or EC");
+    const std::string curve_alg = jwk.crv == "P-256"   ? "ES256"
+                                  : jwk.crv == "P-384" ? "ES384"
+                                  : jwk.crv == "P-521" ? "ES512"
+                                                       : "";
     if (key && ((jwk.kty == "RSA" && jwk.alg.starts_with("ES")) ||
-                (jwk.kty == "EC" && !jwk.alg.empty() && !jwk.alg.starts_with("ES"))))
-      key = std::unexpected("algorithm " + jwk.alg + " does not fit a " + jwk.kty + " key");
+                (jwk.kty == "EC" && !jwk.alg.empty() && jwk.alg != curve_alg)))
+      key = std::unexpected("algorithm " + jwk.alg + " does not fit a " + jwk.kty + " key" +
+                            (jwk.crv.empty() ? "" : " on " + jwk.crv));
     if (!key) {
       out.skipped.push_back(where + ": " + key.error());
       continue;

@@ -587,7 +587,7 @@ TEST_F(SecurityProduction, NoSecretInTheLogOrAnyErrorBody) {
                        [&](const std::string& s) { return text.find(s) != std::string::npos; });
   };
   std::string log = server_->log();
-  for (int i = 0; i < 100 && !all_logged(log); ++i) {
+  for (int i = 0; i < 400 && !all_logged(log); ++i) {
     std::this_thread::sleep_for(20ms);
     log = server_->log();
   }
