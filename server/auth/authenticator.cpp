@@ -172,13 +172,14 @@ boost::asio::awaitable<std::expected<Caller, Response>> Authenticator::authentic
     key = find_key(source, jwt->kid);
   }
   if (!key) co_return refuse("no key with kid " + printable(jwt->kid) + " for " + printable(jwt->iss));
-  if (auto ok = verify_signature(*jwt, *key, config_.clock_skew); !ok) co_return refuse(ok.error());
-
+  // Claims first: cpp-jwt reads exp itself, and an absurd value there is undefined behaviour
+  // in its JSON library; check_claims refuses it before cpp-jwt sees the token.
   const std::int64_t now = unix_now();
   ClaimRules rules{config_.external_url + request.path, now, config_.clock_skew,
                    config_.max_token_lifetime};
   auto claims = check_claims(*jwt, rules);
   if (!claims) co_return refuse(claims.error());
+  if (auto ok = verify_signature(*jwt, *key, config_.clock_skew); !ok) co_return refuse(ok.error());
   if (!remember_jti(claims->iss, claims->jti, claims->exp, now)) co_return refuse("jti replayed");
   if (!client->tenants.empty() && std::find(client->tenants.begin(), client->tenants.end(),
                                             claims->tenant) == client->tenants.end()) {

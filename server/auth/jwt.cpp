@@ -47,6 +47,9 @@ std::expected<std::int64_t, std::string> seconds_claim(const Json& payload, cons
   const Json* v = payload.find(name);
   if (v == nullptr) return std::unexpected(std::string("no '") + name + "' claim");
   auto n = v->as_int();
+  // NumericDates far from now are refused here, so later arithmetic cannot overflow.
+  if (n && (*n < 0 || *n > 100'000'000'000))
+    return std::unexpected(std::string("'") + name + "' is out of range");
   if (!n) {
     // NumericDate may carry a fraction; whole seconds are enough here.
     auto d = v->as_double();

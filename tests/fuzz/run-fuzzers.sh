@@ -16,6 +16,8 @@
 #                            look past a known finding; each crash still lands in artifacts-*/
 #   CLANG_CXX / CLANG_CC     the compilers (default clang++-19 / clang-19)
 #   JOBS                     build parallelism (default: nproc)
+#   ASAN_OPTIONS / UBSAN_OPTIONS, when set, replace the defaults below (which add
+#   tests/fuzz/ubsan.supp and the symbolizer).
 # Exit status: 1 when a target crashed or broke a property (see the log and the artifact
 # named in it), else 0.
 set -euo pipefail
@@ -106,7 +108,7 @@ run_one() {
   local after
   after=$(find "$corpus" -type f | wc -l)
   local stats
-  stats=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$work/fuzz.log" | tail -1 || true)
+  stats=$(grep -E '^#[0-9]+(:|[[:space:]]+(DONE|pulse|NEW|REDUCE))' "$work/fuzz.log" | tail -1 || true)
   echo "run-fuzzers: $t: exit $status; corpus $before -> $after files; last: $stats"
   grep -E '^stat::(number_of_executed_units|peak_rss_mb|new_units_added)' "$work/fuzz.log" \
     | sed "s/^/run-fuzzers: $t: /" || true
@@ -114,7 +116,8 @@ run_one() {
     status=1  # FUZZ_KEEP_GOING: crashes were ignored, not absent
   fi
   if [ "$status" -ne 0 ]; then
-    echo "run-fuzzers: $t FAILED; artifacts in $artifacts: $(ls "$artifacts" | tr '\n' ' ')" >&2
+    echo "run-fuzzers: $t FAILED; $(ls "$artifacts" | wc -l) artifact(s) in $artifacts," \
+      "e.g. $(ls "$artifacts" | head -3 | tr '\n' ' ')" >&2
     grep -m1 -E 'ERROR: |runtime error|fuzz property violated|deadly signal' "$work/fuzz.log" >&2 || true
     return 1
   fi
