@@ -212,7 +212,12 @@ class Builder {
     const fhir::EffectiveTime onset = fhir::read_effective(r, "onset");
     if (onset.present() && !onset.date)
       note(p, onset.path(), "no valid date: the onset is unknown");
-    Diagnosis d{disease->name, disease->display, code->label(), onset.date, p};
+    Diagnosis d;
+    d.disease = disease->name;
+    d.display = disease->display;
+    d.label = code->label();
+    d.onset = onset.date;
+    d.source = p;
     if (!d.onset) {
       if (const Json* age = r.find("onsetAge"); age && model_.birth_date) {
         const auto q = fhir::read_quantity(*age);
@@ -537,6 +542,69 @@ class Builder {
 }  // namespace
 
 bool Therapy::current() const { return !proposed && status == "active"; }
+
+bool Therapy::systemic() const {
+  switch (route) {
+    case Route::kRectal:
+    case Route::kTopical:
+    case Route::kOphthalmic:
+    case Route::kInhaled:
+    case Route::kIntraArticular:
+      return false;
+    default:
+      return true;
+  }
+}
+
+const char* to_string(Route route) {
+  switch (route) {
+    case Route::kOral:
+      return "oral";
+    case Route::kIntravenous:
+      return "IV";
+    case Route::kSubcutaneous:
+      return "SC";
+    case Route::kIntramuscular:
+      return "IM";
+    case Route::kRectal:
+      return "rectal";
+    case Route::kTopical:
+      return "topical";
+    case Route::kOphthalmic:
+      return "ophthalmic";
+    case Route::kInhaled:
+      return "inhaled";
+    case Route::kIntraArticular:
+      return "intra-articular";
+    case Route::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+const char* to_string(StopReason reason) {
+  switch (reason) {
+    case StopReason::kNone:
+      return "none";
+    case StopReason::kNonResponse:
+      return "non-response";
+    case StopReason::kLossOfResponse:
+      return "loss of response";
+    case StopReason::kIntolerance:
+      return "intolerance";
+    case StopReason::kRemission:
+      return "remission";
+    case StopReason::kPregnancy:
+      return "pregnancy";
+    case StopReason::kCost:
+      return "cost";
+    case StopReason::kPatientChoice:
+      return "patient choice";
+    case StopReason::kUnknown:
+      break;
+  }
+  return "reason not recorded";
+}
 
 bool Therapy::current_at(fhir::TimePoint now) const {
   return current() && (!end || end->latest() >= now);

@@ -36,6 +36,8 @@ struct Measurement {
   std::string qualitative;      // valueString / valueCodeableConcept label, e.g. "Detected"
   std::string interpretation;   // first interpretation code, e.g. "POS", "H"
   std::string status;           // Observation.status
+  // The lab's referenceRange.high converted to `unit` (CRP's upper limit of normal), if given.
+  std::optional<double> reference_high;
   Provenance source;
   bool preliminary() const { return status == "preliminary"; }
 };
@@ -76,6 +78,46 @@ struct ProcedureFact {
   Provenance source;
 };
 
+// How a drug is given (dosage.route coding, else the dosage text, else Medication.form).
+enum class Route {
+  kUnknown,
+  kOral,
+  kIntravenous,
+  kSubcutaneous,
+  kIntramuscular,
+  kRectal,
+  kTopical,
+  kOphthalmic,
+  kInhaled,
+  kIntraArticular
+};
+const char* to_string(Route route);  // "oral", "IV", "SC", ... "unknown"
+
+// Why a therapy stopped (statusReason coding or text; clinical-rules.md §2).
+enum class StopReason {
+  kNone,  // not stopped, or no statusReason at all on a record that did not stop
+  kNonResponse,
+  kLossOfResponse,
+  kIntolerance,  // intolerance or adverse event
+  kRemission,    // remission / elective
+  kPregnancy,
+  kCost,
+  kPatientChoice,
+  kUnknown  // stopped, reason not recorded or not recognised
+};
+const char* to_string(StopReason reason);
+
+// The dose as far as it can be read: coded doseAndRate.doseQuantity with timing, else the
+// dosage text ("40 mg daily", "5 mg/kg every 8 weeks").
+struct Dose {
+  std::optional<double> per_dose_mg;    // one administration, in mg
+  std::optional<double> per_dose_mg_kg; // one administration in mg/kg (infliximab "5 mg/kg")
+  std::optional<double> daily_mg;       // mg per day, when the timing says how often
+  std::optional<double> interval_days;  // days between administrations (q8w -> 56)
+  std::string text;                     // dosage text / dose as recorded, for cards
+  bool known() const { return per_dose_mg || per_dose_mg_kg || daily_mg; }
+};
+
 struct Therapy {
   std::string drug;        // DrugDef::name
   std::string drug_class;  // DrugDef::drug_class
@@ -86,7 +128,17 @@ struct Therapy {
   bool proposed = false;     // a draft order from the hook context, not current therapy
   bool selected = false;     // order-select: named in context.selections
   bool intravenous = false;  // a route says intravenous (IV steroids are an escalation)
+  Route route = Route::kUnknown;
+  Dose dose;
+  StopReason stop_reason = StopReason::kNone;
+  std::string stop_reason_text;  // statusReason as recorded
+  std::string reason_text;       // reasonCode / reason text ("premedication", "asthma")
+  bool do_not_perform = false;   // MedicationRequest.doNotPerform
+  std::optional<fhir::DateTime> recorded;  // authoredOn / dateAsserted
   Provenance source;
+  // Systemic by route: oral, IV, SC, IM (an unknown route counts as systemic for a systemic
+  // class); rectal, topical, ophthalmic, inhaled and intra-articular are local.
+  bool systemic() const;
   bool current() const;                        // the status says the patient is on it
   bool current_at(fhir::TimePoint now) const;  // ... and it has not ended by `now`
 };
@@ -96,6 +148,21 @@ struct Diagnosis {
   std::string display;  // DiseaseDef::display
   std::string label;    // as recorded
   std::optional<fhir::DateTime> onset;
+  Provenance source;
+  std::optional<fhir::DateTime> recorded;  // Condition.recordedDate
+  std::string clinical_status;             // "active", "resolved", ... ("" when absent)
+  std::vector<fhir::Coding> codes;         // the codes as recorded (ICD-10-CM subcodes matter)
+};
+
+// A DiagnosticReport: pathology (CMV IHC / tissue PCR in the conclusion) or genomics.
+struct ReportFact {
+  std::string kind;  // "pathology", "genomics", "other"
+  std::string label;
+  std::string status;
+  fhir::DateTime effective;
+  std::string conclusion;                      // conclusion text as recorded
+  std::vector<fhir::Coding> conclusion_codes;  // conclusionCode
+  std::vector<std::string> genes_studied;      // genomics: HGNC symbols named as studied
   Provenance source;
 };
 
@@ -116,6 +183,7 @@ struct IbdModel {
   std::vector<Measurement> measurements;  // newest first
   std::vector<GeneResult> genes;          // newest first
   std::vector<ProcedureFact> procedures;  // done and proposed
+  std::vector<ReportFact> reports;        // DiagnosticReports, newest first
   std::vector<Diagnostic> diagnostics;    // what was ignored, and why
   std::vector<MissingSource> missing;     // sources that could not be read
   std::vector<std::string> selections;    // order-select: context.selections
