@@ -5,6 +5,14 @@ JOBS    ?= $(shell nproc)
 CONFIG  ?= config/ibd-cds.yaml
 CMAKE_FLAGS ?=
 
+# ccache (installed by scripts/install-deps.sh) makes rebuilds and the second (ASan) tree cheap.
+# Paths are made relative to this checkout so a fresh clone elsewhere hits the same cache.
+ifneq ($(shell command -v ccache 2>/dev/null),)
+LAUNCHER := -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+endif
+
 .PHONY: all deps configure build run fhir-servers test test-asan bench docs clean fuzz
 
 all: build
@@ -13,7 +21,7 @@ deps:
 	@scripts/install-deps.sh
 
 configure: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(LAUNCHER) $(CMAKE_FLAGS)
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -31,7 +39,7 @@ test: build fhir-servers
 
 # The whole suite once more under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps fhir-servers
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIBD_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIBD_SANITIZE=ON $(LAUNCHER) $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential g++ cmake make pkg-config
+  build-essential g++ cmake make pkg-config ccache
   libboost1.81-dev libboost-url1.81-dev
   rapidjson-dev libcpp-jwt-dev libssl-dev
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
