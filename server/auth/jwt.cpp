@@ -132,8 +132,10 @@ std::expected<void, std::string> verify_signature(const ParsedJwt& jwt, const Jw
     return std::unexpected("the token could not be decoded");
   }
   if (ec) {
-    // cpp-jwt checks exp too when present; an expired token is reported as such.
+    // cpp-jwt checks exp and nbf too when present; each is reported as such.
     if (ec == jwt::VerificationErrc::TokenExpired) return std::unexpected("the token has expired");
+    if (ec == jwt::VerificationErrc::ImmatureSignature)
+      return std::unexpected("the token is not valid yet (nbf)");
     return std::unexpected("the signature does not verify");
   }
   return {};

@@ -45,7 +45,7 @@ TEST(Request, HookInstanceMustBeAUuid) {
   };
   for (const char* bad : {"abc", "3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e1", "3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e100",
                           "3f0c2a557d1e4b8a9c610a2b4c6d8e10", "3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e1g",
-                          "{3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10}", "3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e1\u0007",
+                          "{3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10}", "3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e1\\u0007",
                           "3f0c2a55_7d1e-4b8a-9c61-0a2b4c6d8e10"})
     EXPECT_EQ(with(bad), "hookInstance must be a UUID") << bad;
   EXPECT_EQ(with("3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10"), "");
