@@ -13,9 +13,9 @@
 // Lifecycle: start() binds and listens (port 0 picks a free port; bound_port() tells which),
 // run() blocks running the I/O threads until shutdown completes. request_stop() (also on
 // SIGINT / SIGTERM when install_signal_handlers is set; SIGHUP is logged as "reload not yet
-// supported" and SIGUSR1 / SIGUSR2 are ignored, none of them ends the server) stops accepting, closes idle
-// keep-alive connections, lets in-flight requests finish and answer (with
-// "Connection: close"), and gives up on them after the grace period.
+// supported" and SIGUSR1 / SIGUSR2 are ignored: none of them ends the server) stops
+// accepting, closes idle keep-alive connections, lets in-flight requests finish and answer
+// (with "Connection: close"), and gives up on them after the grace period.
 // Thread safety: start()/run() from one thread; request_stop() from any thread.
 #pragma once
 
