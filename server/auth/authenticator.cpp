@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
@@ -122,9 +122,13 @@ boost::asio::awaitable<bool> Authenticator::refresh(const std::string& url, bool
     KeySet& set = key_sets_[url];
     set.from_url = true;
     const auto now = std::chrono::steady_clock::now();
-    // Rate limit: an unknown kid may not make us fetch more often than the interval.
-    if (set.ever_fetched && (!force_if_stale || now - set.fetched < config_.jwks_refresh_interval))
-      co_return false;
+    // Rate limit: an unknown kid may not make us fetch more often than the interval. A set
+    // that never loaded (its server was not up at start-up) is fetched again on demand.
+    const bool never_loaded = set.loaded == std::chrono::steady_clock::time_point{};
+    const auto interval = never_loaded
+                              ? std::chrono::steady_clock::duration::zero()
+                              : std::chrono::steady_clock::duration(config_.jwks_refresh_interval);
+    if (set.ever_fetched && (!force_if_stale || now - set.fetched < interval)) co_return false;
     set.fetched = now;
     set.ever_fetched = true;
   }
@@ -197,12 +201,14 @@ boost::asio::awaitable<void> Authenticator::refresh_loop() {
           when = set.loaded + life / 2;
           // The last attempt failed: try again, a little before the keys expire.
           if (set.fetched > set.loaded)
-            when = set.fetched + std::max<Duration>(
-                                     std::chrono::seconds(1),
-                                     std::min<Duration>(config_.jwks_refresh_interval, life / 4));
+            when = set.fetched +
+                   std::max<Duration>(std::chrono::seconds(1),
+                                      std::min<Duration>(config_.jwks_refresh_interval, life / 4));
         }
-        if (when <= now) due.push_back(url);
-        else next = std::min(next, when);
+        if (when <= now)
+          due.push_back(url);
+        else
+          next = std::min(next, when);
       }
     }
     for (const std::string& url : due) co_await fetch_now(url);
@@ -277,18 +283,20 @@ boost::asio::awaitable<std::expected<Caller, Response>> Authenticator::authentic
         if (!key && !fetched) {
           std::uint64_t suppressed = 0;
           if (LogLimiter::shared().allow(request.remote, "jku fetch failed", suppressed))
-            spdlog::warn("auth: the allowed jku of {} gave no key; falling back to the "
-                         "configured keys{}",
-                         printable(jwt->iss), LogLimiter::suffix(suppressed));
+            spdlog::warn(
+                "auth: the allowed jku of {} gave no key; falling back to the "
+                "configured keys{}",
+                printable(jwt->iss), LogLimiter::suffix(suppressed));
         }
       }
     } else {
       std::uint64_t suppressed = 0;
       if (LogLimiter::shared().allow(request.remote, "jku ignored", suppressed))
-        spdlog::info("auth: {} {}: jku is not on the allow-list of {}: ignored (nothing "
-                     "fetched){}",
-                     printable(request.method, 16), framing::loggable_path(request.target),
-                     printable(jwt->iss), LogLimiter::suffix(suppressed));
+        spdlog::info(
+            "auth: {} {}: jku is not on the allow-list of {}: ignored (nothing "
+            "fetched){}",
+            printable(request.method, 16), framing::loggable_path(request.target),
+            printable(jwt->iss), LogLimiter::suffix(suppressed));
     }
   }
   // An unknown kid may mean the client rotated its keys: re-fetch its JWKS URL (rate-limited).
