@@ -1,7 +1,6 @@
 #include "hooks/cards.hpp"
 
 #include <cstdio>
-#include <random>
 #include <set>
 
 #include "mapping/evaluate.hpp"
@@ -170,24 +169,6 @@ Json render_cards(const std::vector<mapping::Advice>& advice, const CardContext&
     cards.push(card_json(a, context, style));
   }
   return cards;
-}
-
-std::string random_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const std::uint64_t hi = rng(), lo = rng();
-  unsigned char b[16];
-  for (int i = 0; i < 8; ++i) {
-    b[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
-    b[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
-  }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
 }
 
 }  // namespace ibd::hooks

@@ -26,7 +26,9 @@ struct CardContext {
 };
 
 struct CardStyle {
-  std::function<std::string()> make_uuid;  // required
+  // Required. The server injects fhir::client::secure_uuid_v4 (a CSPRNG); hooks/ itself has
+  // no random source.
+  std::function<std::string()> make_uuid;
   std::string smart_app_url;               // "" = no app link
   std::string smart_app_label = "Open the IBD picture (SMART app)";
 };
@@ -37,7 +39,5 @@ fhir::Json render_cards(const std::vector<mapping::Advice>& advice, const CardCo
 // The markdown detail of one card (exposed for tests and the SMART page).
 std::string render_detail(const mapping::Advice& advice);
 
-// A random RFC 4122 version 4 UUID.
-std::string random_uuid();
 
 }  // namespace ibd::hooks

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 namespace ibd::hooks {
 namespace {
@@ -134,6 +136,20 @@ std::expected<void, Error> parse_context(const Json& ctx, HookRequest& out) {
   return {};
 }
 
+// RFC 9562 §4 textual form: 8-4-4-4-12 hexadecimal digits, either case.
+bool is_uuid(std::string_view text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::expected<HookRequest, Error> parse_request(const Json& body, const ServiceDef& service) {
@@ -146,7 +162,10 @@ std::expected<HookRequest, Error> parse_request(const Json& body, const ServiceD
     return invalid("hook does not match this service's hook \"" + service.hook + "\"");
   auto instance = required_string(body, "hookInstance", "hookInstance");
   if (!instance) return std::unexpected(instance.error());
-  if (instance->size() > 128) return invalid("hookInstance is longer than 128 characters");
+  // CDS Hooks 2.0: "A universally unique identifier (UUID) for this particular hook call".
+  // Only the textual UUID form is accepted, so nothing else (control characters, markup,
+  // long text) reaches the log or the audit trail through it.
+  if (!is_uuid(*instance)) return invalid("hookInstance must be a UUID");
   out.hook_instance = std::move(*instance);
 
   auto server = optional_string(body, "fhirServer", "fhirServer");

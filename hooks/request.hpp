@@ -1,7 +1,7 @@
 // A CDS Hooks 2.0 request, validated against the service it was sent to.
 //
 // parse_request() checks what the spec makes the service's business: `hook` (and that it is
-// this service's hook), `hookInstance`, `fhirServer` (required with `fhirAuthorization`),
+// this service's hook), `hookInstance` (a UUID), `fhirServer` (required with `fhirAuthorization`),
 // `fhirAuthorization` fields, `context` per hook (patient-view: userId, patientId,
 // encounterId; order-select: + selections, draftOrders; order-sign: + draftOrders) and the
 // shape of `prefetch`. Error messages name the element and never repeat its value.

@@ -1,5 +1,7 @@
 #include "server/config.hpp"
 
+#include "fhir/client/secure_random.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <yaml-cpp/yaml.h>
@@ -435,7 +437,7 @@ std::expected<AppConfig, std::string> load_config(const std::filesystem::path& f
     engine->rules = read_rules(rules_file);
     engine->terminology = read_valuesets(valuesets_dir, engine->rules);
     engine->catalog = hooks::Catalog(engine->catalog.services(), engine->rules.version);
-    engine->style.make_uuid = hooks::random_uuid;
+    engine->style.make_uuid = fhir::client::secure_uuid_v4;  // card uuids: a CSPRNG
     cfg.engine = std::move(engine);
     return cfg;
   } catch (const ConfigError& e) {

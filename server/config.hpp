@@ -63,6 +63,10 @@ struct AuthSection {
   std::chrono::seconds clock_skew{60};
   std::chrono::seconds max_token_lifetime{300};
   std::chrono::seconds jwks_refresh_interval{60};  // an unknown kid refreshes at most this often
+  // A JWKS fetched from a URL is trusted for its Cache-Control max-age bounded by these (the
+  // minimum when it sends none), refreshed in the background before then.
+  std::chrono::seconds jwks_cache_min{60};
+  std::chrono::seconds jwks_cache_max{3600};
   bool allow_loopback_jwks = false;                // tests: JWKS served on loopback
   std::vector<TrustedClient> clients;
 };

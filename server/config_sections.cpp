@@ -90,6 +90,10 @@ AuthSection read_auth(Map& top, const fs::path& file) {
   a.clock_skew = secs("clock_skew_s", a.clock_skew, 600);
   a.max_token_lifetime = secs("max_token_lifetime_s", a.max_token_lifetime, 3600);
   a.jwks_refresh_interval = secs("jwks_refresh_min_interval_s", a.jwks_refresh_interval, 86400);
+  a.jwks_cache_min = secs("jwks_cache_min_s", a.jwks_cache_min, 86400);
+  a.jwks_cache_max = secs("jwks_cache_max_s", a.jwks_cache_max, 7 * 86400);
+  if (a.jwks_cache_min.count() < 1) a.jwks_cache_min = std::chrono::seconds(1);
+  if (a.jwks_cache_max < a.jwks_cache_min) a.jwks_cache_max = a.jwks_cache_min;
   a.allow_loopback_jwks = m.boolean("allow_loopback_jwks", false);
   std::size_t i = 0;
   for (const YAML::Node& n : m.list("clients", false)) {

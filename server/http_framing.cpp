@@ -97,4 +97,13 @@ std::optional<std::string> framing_problem(const Parser& parser) {
   return std::nullopt;
 }
 
+std::optional<std::string> header_problem(const Parser& parser) {
+  const auto& h = parser.get();
+  const std::size_t hosts = h.count(http::field::host);
+  if (hosts > 1) return "more than one Host header";
+  if (hosts == 0 && h.version() >= 11) return "an HTTP/1.1 request needs a Host header";
+  if (h.count(http::field::authorization) > 1) return "more than one Authorization header";
+  return std::nullopt;
+}
+
 }  // namespace ibd::server::framing

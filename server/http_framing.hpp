@@ -24,5 +24,8 @@ Response too_large();
 std::optional<Response> answer_for_read_error(const boost::beast::error_code& ec, bool in_body);
 // Request smuggling guards on top of Beast's: the reason to refuse, or nullopt.
 std::optional<std::string> framing_problem(const Parser& parser);
+// Fields that must not be ambiguous: HTTP/1.1 needs exactly one Host (RFC 9112 §3.2), no
+// request may carry two Host or two Authorization fields. The reason to refuse, or nullopt.
+std::optional<std::string> header_problem(const Parser& parser);
 
 }  // namespace ibd::server::framing

@@ -6,6 +6,8 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "server/http_framing.hpp"
+#include "server/log_limit.hpp"
 
 namespace ibd::server {
 namespace {
@@ -38,6 +41,7 @@ namespace http = beast::http;
 using framing::answer_for_read_error;
 using framing::bad_request;
 using framing::framing_problem;
+using framing::header_problem;
 using framing::is_unsafe_header;
 using framing::loggable_path;
 using framing::Parser;
@@ -58,14 +62,33 @@ constexpr std::size_t kLingerBytes = 256 * 1024;
 constexpr std::chrono::milliseconds kAcceptBackoff{50};
 
 struct Session {
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  explicit Session(tcp::socket socket) : stream(std::move(socket)) {
+    beast::error_code ec;
+    const auto endpoint = stream.socket().remote_endpoint(ec);
+    if (!ec) remote = endpoint.address().to_string();
+  }
   beast::tcp_stream stream;
+  std::string remote;  // the peer's address, for the log's rate limit and handlers
   // Set after accept when the listener speaks TLS; reads and writes then go through it.
   std::unique_ptr<asio::ssl::stream<beast::tcp_stream&>> tls;
   // Both only touched on the session's strand.
   bool busy = false;      // a request has started arriving and is not yet answered
   bool stopping = false;  // shutdown asked this session to end
 };
+
+// The access line. Error answers a client can provoke at will are rate-limited per address
+// and status (LogLimiter), so a flood of bad requests cannot flood the log.
+void log_access(const std::string& remote, std::string_view method, std::string_view path,
+                int status, double ms) {
+  if (status >= 400 && status < 500) {
+    std::uint64_t suppressed = 0;
+    if (!LogLimiter::shared().allow(remote, "status " + std::to_string(status), suppressed))
+      return;
+    spdlog::info("{} {} {} {:.1f}ms{}", method, path, status, ms, LogLimiter::suffix(suppressed));
+    return;
+  }
+  spdlog::info("{} {} {} {:.1f}ms", method, path, status, ms);
+}
 
 }  // namespace
 
@@ -110,6 +133,8 @@ struct HttpServer::Impl {
   asio::strand<asio::io_context::executor_type> strand;
   tcp::acceptor acceptor;
   std::optional<asio::signal_set> signals;
+  void wait_for_signal();
+  asio::cancellation_signal background_cancel;  // on `strand`
   asio::steady_timer grace_timer;
   std::uint16_t port = 0;
   bool listening = false;
@@ -151,20 +176,53 @@ std::expected<void, std::string> HttpServer::Impl::start() {
 
   if (options.install_signal_handlers) {
     signals.emplace(strand, SIGINT, SIGTERM);
-    signals->async_wait([this](const beast::error_code& error, int signal_number) {
-      if (error) return;
-      spdlog::info("signal {} received, shutting down", signal_number);
-      stop_requested.store(true);
-      do_stop();
-    });
+    // SIGHUP (reload) and SIGUSR1/SIGUSR2 must not end the server: they are caught here.
+    signals->add(SIGHUP, ec);
+    signals->add(SIGUSR1, ec);
+    signals->add(SIGUSR2, ec);
+    wait_for_signal();
   }
   listening = true;
   spdlog::info("listening on {}:{}", options.host, port);
   return {};
 }
 
+void HttpServer::Impl::wait_for_signal() {
+  signals->async_wait([this](const beast::error_code& error, int signal_number) {
+    if (error) return;
+    if (signal_number == SIGHUP) {
+      spdlog::warn("SIGHUP received: reloading the configuration is not yet supported; "
+                   "carrying on with the current one");
+      wait_for_signal();
+      return;
+    }
+    if (signal_number == SIGUSR1 || signal_number == SIGUSR2) {
+      spdlog::info("signal {} received and ignored", signal_number);
+      wait_for_signal();
+      return;
+    }
+    spdlog::info("signal {} received, shutting down", signal_number);
+    stop_requested.store(true);
+    do_stop();
+  });
+}
+
 void HttpServer::Impl::run() {
   if (!listening) return;
+  if (options.background) {
+    asio::co_spawn(strand, options.background(),
+                   asio::bind_cancellation_slot(
+                       background_cancel.slot(), [](std::exception_ptr e) {
+                         if (!e) return;
+                         try {
+                           std::rethrow_exception(e);
+                         } catch (const std::exception& x) {
+                           spdlog::error("background task failed: {}", x.what());
+                         } catch (...) {
+                           spdlog::error("background task failed");
+                         }
+                       }));
+  }
   asio::co_spawn(strand, accept_loop(), [](std::exception_ptr e) {
     if (!e) return;
     try {
@@ -197,6 +255,7 @@ void HttpServer::Impl::do_stop() {
   beast::error_code ec;
   acceptor.close(ec);
   if (signals) signals->cancel(ec);
+  background_cancel.emit(asio::cancellation_type::terminal);
 
   std::vector<std::shared_ptr<Session>> current;
   std::size_t remaining = 0;
@@ -354,7 +413,7 @@ asio::awaitable<void> HttpServer::Impl::answer_and_close(Session& session, Strea
   const int status = response.status;
   auto ec = co_await write(session, io, response, version, false, false);
   const auto ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-  spdlog::info("{} {} {} {:.1f}ms", method, path, status, ms);
+  log_access(session.remote, method, path, status, ms);
   if (!ec) co_await linger_close(session, io);
 }
 
@@ -449,6 +508,8 @@ asio::awaitable<void> HttpServer::Impl::serve_on(Session& s, Stream& io) {
     auto url = boost::urls::parse_origin_form(target);
     if (auto problem = framing_problem(parser)) {
       refusal = bad_request(std::move(*problem));
+    } else if (auto ambiguous = header_problem(parser)) {
+      refusal = bad_request(std::move(*ambiguous));
     } else if (auto length = parser.content_length(); length && *length > limits.body_limit) {
       refusal = too_large();  // before a byte of the body is read
     } else if (!url) {
@@ -459,6 +520,16 @@ asio::awaitable<void> HttpServer::Impl::serve_on(Session& s, Stream& io) {
       break;
     }
     const bool head = method == "HEAD";
+    // The header section, copied before the body is read: Beast adds the fields of a chunked
+    // body's trailer to the same field list, and a trailer must never supply Authorization,
+    // Content-Type or anything else a handler reads (RFC 9110 §6.5.1).
+    std::vector<Header> header_fields;
+    header_fields.reserve(std::distance(header.begin(), header.end()));
+    for (const auto& field : header) {
+      header_fields.push_back(
+          Header{std::string(field.name_string()), std::string(field.value())});
+    }
+    const bool client_keep_alive = header.keep_alive();
 
     if (!parser.is_done()) {
       auto expect = header.find(http::field::expect);
@@ -485,14 +556,17 @@ asio::awaitable<void> HttpServer::Impl::serve_on(Session& s, Stream& io) {
     for (const std::string segment : url->segments()) {
       if (!segment.empty()) request.segments.push_back(segment);
     }
-    request.headers.reserve(std::distance(header.begin(), header.end()));
-    for (const auto& field : header) {
-      request.headers.push_back(
-          Header{std::string(field.name_string()), std::string(field.value())});
+    request.headers = std::move(header_fields);
+    if (std::distance(header.begin(), header.end()) !=
+        static_cast<std::ptrdiff_t>(request.headers.size())) {
+      std::uint64_t suppressed = 0;
+      if (LogLimiter::shared().allow(s.remote, "trailer ignored", suppressed))
+        spdlog::info("{} {}: trailer fields ignored{}", method, log_path,
+                     LogLimiter::suffix(suppressed));
     }
     request.body = std::move(parser.get().body());
     request.received = received;
-    const bool client_keep_alive = header.keep_alive();
+    request.remote = s.remote;
 
     Response response = co_await router.dispatch_async(request);
 
@@ -501,7 +575,7 @@ asio::awaitable<void> HttpServer::Impl::serve_on(Session& s, Stream& io) {
     const bool keep_alive = client_keep_alive && !s.stopping && !stop_requested.load();
     auto ec = co_await write(s, io, response, version, keep_alive, head);
     const auto ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    spdlog::info("{} {} {} {:.1f}ms", method, log_path, response.status, ms);
+    log_access(s.remote, method, log_path, response.status, ms);
     s.busy = false;
     if (ec || !keep_alive) break;
   }

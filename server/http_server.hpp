@@ -5,21 +5,27 @@
 // Content-Length says so), a bounded read buffer, a deadline per request read and per
 // response write, an idle deadline between keep-alive requests. Requests with both
 // Content-Length and Transfer-Encoding, or a Transfer-Encoding that does not end in
-// "chunked", are refused with 400 and the connection is closed.
+// "chunked", are refused with 400 and the connection is closed; so are an HTTP/1.1 request
+// without Host and any request with two Host or two Authorization fields. Fields of a
+// chunked trailer are never handed on (only the header section counts). 4xx access lines are
+// rate-limited per client address and status.
 //
 // Lifecycle: start() binds and listens (port 0 picks a free port; bound_port() tells which),
 // run() blocks running the I/O threads until shutdown completes. request_stop() (also on
-// SIGINT / SIGTERM when install_signal_handlers is set) stops accepting, closes idle
-// keep-alive connections, lets in-flight requests finish and answer (with
-// "Connection: close"), and gives up on them after the grace period.
+// SIGINT / SIGTERM when install_signal_handlers is set; SIGHUP is logged as "reload not yet
+// supported" and SIGUSR1 / SIGUSR2 are ignored: none of them ends the server) stops
+// accepting, closes idle keep-alive connections, lets in-flight requests finish and answer
+// (with "Connection: close"), and gives up on them after the grace period.
 // Thread safety: start()/run() from one thread; request_stop() from any thread.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +53,9 @@ struct HttpServerOptions {
   // TLS on the listener when set (certificate, key, TLS 1.2+, optional client certificates).
   std::shared_ptr<boost::asio::ssl::context> tls;
   bool install_signal_handlers = true;
+  // Started when run() begins, on the server's I/O threads; cancelled (terminal) when the
+  // server stops. The JWKS refresh loop runs here.
+  std::function<boost::asio::awaitable<void>()> background;
 };
 
 // A server TLS context: certificate chain and key files, TLS 1.2 or later; with a client CA

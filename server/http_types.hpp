@@ -23,6 +23,7 @@ struct Caller {
   std::string iss;     // the client's JWT issuer
   std::string tenant;  // the `tenant` claim, "" when none
   std::string jti;
+  std::string sub;     // the `sub` claim when sent (not a CDS Hooks 2.0 claim), else ""
   bool authenticated = false;
   std::vector<std::string> fhir_servers;  // origins this client may name as fhirServer
 };
@@ -36,6 +37,7 @@ struct Request {
   std::string body;
   std::chrono::steady_clock::time_point received;  // when the header was complete
   Caller caller;                                   // filled by authentication
+  std::string remote;                              // the peer's IP address, "" when unknown
 
   // First header with that name (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const;

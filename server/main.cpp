@@ -45,6 +45,13 @@ int serve(const std::string& config_path, const std::string& listen_override,
           const std::string& profile_override) {
   auto cfg = load_or_report(config_path);
   if (!cfg) return 2;
+  // A closed stderr (the log's pipe) must not end the server: a write to it fails with EPIPE
+  // instead of raising SIGPIPE, and the server keeps serving. SIGHUP (no reload yet),
+  // SIGUSR1 and SIGUSR2 are ignored until the listener takes them over (it logs them).
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
+  std::signal(SIGUSR1, SIG_IGN);
+  std::signal(SIGUSR2, SIG_IGN);
   spdlog::set_default_logger(spdlog::stderr_color_mt("ibd-cds"));
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
   if (!listen_override.empty()) {
@@ -101,6 +108,7 @@ int serve(const std::string& config_path, const std::string& listen_override,
     client = std::move(*created);
   }
   server::Guard guard;
+  std::function<boost::asio::awaitable<void>()> key_refresh;
   if (!cfg->development) {
     fhir::client::ClientOptions jwks_options = cfg->fhir_client.options;
     jwks_options.policy = server::auth::jwks_policy(cfg->auth);
@@ -114,6 +122,8 @@ int serve(const std::string& config_path, const std::string& listen_override,
       std::fprintf(stderr, "ibd-cds: auth: %s\n", authenticator.error().c_str());
       return 2;
     }
+    // JWKS URLs are fetched at start-up and refreshed in the background before they expire.
+    key_refresh = [a = *authenticator] { return a->refresh_loop(); };
     guard = [a = std::move(*authenticator)](const server::Request& request) {
       return a->authenticate(request);
     };
@@ -139,6 +149,7 @@ int serve(const std::string& config_path, const std::string& listen_override,
                     cfg->server.idle_timeout,     cfg->server.shutdown_grace,
                     cfg->server.handshake_timeout};
   options.max_connections = cfg->server.max_connections;
+  options.background = std::move(key_refresh);
   if (!cfg->server.tls_cert_file.empty()) {
     auto tls = server::make_server_tls(cfg->server.tls_cert_file, cfg->server.tls_key_file,
                                        cfg->server.tls_client_ca_file);

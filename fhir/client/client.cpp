@@ -137,6 +137,13 @@ FhirClient::prepare_call(BaseUrl base, const std::string& token, Deadline deadli
 
 asio::awaitable<std::expected<Json, std::string>> FhirClient::fetch_document(
     std::string url, std::optional<Deadline> deadline) {
+  auto document = co_await fetch_document_with_headers(std::move(url), deadline);
+  if (!document) co_return std::unexpected(document.error());
+  co_return std::move(document->json);
+}
+
+asio::awaitable<std::expected<FhirClient::Document, std::string>>
+FhirClient::fetch_document_with_headers(std::string url, std::optional<Deadline> deadline) {
   auto parsed = parse_url_target(url);
   if (!parsed) co_return std::unexpected(parsed.error());
   auto call = co_await prepare_call(std::move(parsed->first), "",
@@ -148,7 +155,7 @@ asio::awaitable<std::expected<Json, std::string>> FhirClient::fetch_document(
   if (response->status != 200) co_return std::unexpected(status_message(response->status));
   auto json = parse_json(response->body, options_.json);
   if (!json) co_return std::unexpected("malformed JSON (" + json.error().to_string() + ")");
-  co_return std::move(*json);
+  co_return Document{std::move(*json), response->cache_control};
 }
 
 asio::awaitable<std::vector<FetchOutcome>> FhirClient::fetch_all(BaseUrl base, std::string token,

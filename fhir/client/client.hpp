@@ -71,6 +71,13 @@ class FhirClient : public std::enable_shared_from_this<FhirClient> {
   // TLS rules and limits. No token is sent.
   boost::asio::awaitable<std::expected<Json, std::string>> fetch_document(
       std::string url, std::optional<Deadline> deadline = std::nullopt);
+  // The same, with the response's Cache-Control header (a JWKS's lifetime).
+  struct Document {
+    Json json;
+    std::string cache_control;
+  };
+  boost::asio::awaitable<std::expected<Document, std::string>> fetch_document_with_headers(
+      std::string url, std::optional<Deadline> deadline = std::nullopt);
 
   std::size_t idle_connections() const { return pool_.idle_count(); }
 

@@ -78,6 +78,7 @@ struct Connection::Impl {
     out.status = static_cast<int>(msg.result_int());
     out.content_type = std::string(msg[http::field::content_type]);
     out.retry_after = std::string(msg[http::field::retry_after]);
+    out.cache_control = std::string(msg[http::field::cache_control]);
     out.keep_alive = msg.keep_alive() && buffer.size() == 0;
     out.body = std::move(msg.body());
     co_return out;

@@ -30,6 +30,7 @@ struct HttpResponse {
   int status = 0;
   std::string content_type;
   std::string retry_after;  // the Retry-After header as sent, or ""
+  std::string cache_control;  // the Cache-Control header as sent, or "" (JWKS lifetimes)
   std::string body;
   bool keep_alive = false;
 };

@@ -6,6 +6,7 @@
 #include <boost/url/url.hpp>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 namespace ibd::fhir::client {
 namespace {
@@ -84,6 +85,41 @@ bool v4_refused(const ip::address_v4& a) {
          || a == ip::make_address_v4("100.100.100.200");  // Alibaba Cloud metadata
 }
 
+// The IPv4 addresses an IPv6 address carries by a transition mechanism, each of which may
+// reach that IPv4 host: IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d (deprecated,
+// RFC 4291 §2.5.5.1), NAT64 64:ff9b::/96 (RFC 6052) and the local-use 64:ff9b:1::/48
+// (RFC 8215, address in the last 32 bits), 6to4 2002:AABB:CCDD::/16 (RFC 3056) and Teredo
+// 2001:0::/32 (RFC 4380: the server in bits 32-63, the client obfuscated in the last 32).
+std::vector<ip::address_v4> embedded_v4(const ip::address_v6& a) {
+  const auto b = a.to_bytes();
+  auto v4_at = [&](std::size_t i, bool inverted = false) {
+    std::uint32_t v = (std::uint32_t{b[i]} << 24) | (std::uint32_t{b[i + 1]} << 16) |
+                      (std::uint32_t{b[i + 2]} << 8) | std::uint32_t{b[i + 3]};
+    return ip::address_v4(inverted ? ~v : v);
+  };
+  auto zero = [&](std::size_t from, std::size_t to) {
+    return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(from),
+                       b.begin() + static_cast<std::ptrdiff_t>(to),
+                       [](unsigned char c) { return c == 0; });
+  };
+  std::vector<ip::address_v4> out;
+  if (a.is_v4_mapped()) {
+    out.push_back(v4_at(12));
+  } else if (zero(0, 12)) {
+    // ::a.b.c.d, but not :: and ::1 (which are IPv6's own unspecified and loopback).
+    if (!a.is_unspecified() && !a.is_loopback()) out.push_back(v4_at(12));
+  } else if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
+             (zero(4, 12) || (b[4] == 0x00 && b[5] == 0x01))) {
+    out.push_back(v4_at(12));
+  } else if (b[0] == 0x20 && b[1] == 0x02) {
+    out.push_back(v4_at(2));
+  } else if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00) {
+    out.push_back(v4_at(4));
+    out.push_back(v4_at(12, true));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Origin::to_string() const {
@@ -98,8 +134,12 @@ bool Network::contains(const ip::address& a) const {
   if (address.is_v4() && a.is_v4()) return in_v4(a.to_v4(), address.to_v4().to_uint(), prefix);
   if (address.is_v6() && a.is_v6())
     return v6_prefix_equal(a.to_v6().to_bytes(), address.to_v6().to_bytes(), prefix);
-  if (address.is_v4() && a.is_v6() && a.to_v6().is_v4_mapped())
-    return in_v4(ip::make_address_v4(ip::v4_mapped, a.to_v6()), address.to_v4().to_uint(), prefix);
+  if (address.is_v4() && a.is_v6()) {
+    // An IPv4 network also holds the IPv6 forms that lead to its addresses (mapped,
+    // compatible, NAT64, 6to4, Teredo).
+    for (const ip::address_v4& v4 : embedded_v4(a.to_v6()))
+      if (in_v4(v4, address.to_v4().to_uint(), prefix)) return true;
+  }
   return false;
 }
 
@@ -184,6 +224,11 @@ bool is_address_allowed(const ip::address& address, const OriginPolicy& policy) 
     if (v4.is_loopback()) return policy.allow_loopback;
     return !v4_refused(v4);
   }
+  // Transition forms (IPv4-compatible, NAT64, 6to4, Teredo) may reach the IPv4 host they
+  // carry: refused when that host would be, and always when it is loopback or unspecified
+  // (nobody needs to reach this host through them).
+  for (const ip::address_v4& v4 : embedded_v4(v6))
+    if (v4.is_loopback() || v4.is_unspecified() || v4_refused(v4)) return false;
   if (v6.is_link_local() || v6.is_multicast() || v6.is_site_local()) return false;
   static const auto kAwsMetadata = ip::make_address_v6("fd00:ec2::254");
   return v6 != kAwsMetadata;

@@ -60,6 +60,13 @@ std::expected<std::int64_t, std::string> seconds_claim(const Json& payload, cons
   return *n;
 }
 
+bool has_control(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
 }  // namespace
 
 bool is_accepted_alg(std::string_view alg) {
@@ -125,8 +132,10 @@ std::expected<void, std::string> verify_signature(const ParsedJwt& jwt, const Jw
     return std::unexpected("the token could not be decoded");
   }
   if (ec) {
-    // cpp-jwt checks exp too when present; an expired token is reported as such.
+    // cpp-jwt checks exp and nbf too when present; each is reported as such.
     if (ec == jwt::VerificationErrc::TokenExpired) return std::unexpected("the token has expired");
+    if (ec == jwt::VerificationErrc::ImmatureSignature)
+      return std::unexpected("the token is not valid yet (nbf)");
     return std::unexpected("the signature does not verify");
   }
   return {};
@@ -136,9 +145,13 @@ std::expected<Claims, std::string> check_claims(const ParsedJwt& jwt, const Clai
   Claims c;
   c.iss = jwt.iss;
   const Json& p = jwt.payload;
-  const std::string* sub = p.string_at("sub");
-  if (sub == nullptr || sub->empty()) return std::unexpected("no sub claim");
-  c.sub = *sub;
+  // `sub` is not a CDS Hooks 2.0 claim (the spec's table: iss, aud, exp, iat, jti, tenant);
+  // recorded when present, never required.
+  if (const Json* sub = p.find("sub")) {
+    if (!sub->is_string() || has_control(*sub->as_string()))
+      return std::unexpected("sub is not a printable string");
+    c.sub = *sub->as_string();
+  }
   const Json* aud = p.find("aud");
   bool aud_ok = false;
   if (aud != nullptr && aud->is_string()) {
@@ -158,13 +171,23 @@ std::expected<Claims, std::string> check_claims(const ParsedJwt& jwt, const Clai
   if (*exp < *iat) return std::unexpected("the token expires before it was issued");
   if (*exp - *iat > rules.max_lifetime.count())
     return std::unexpected("the token lives longer than allowed");
+  // nbf (RFC 7519 §4.1.5), when present: not accepted before it, with the same skew.
+  if (p.find("nbf") != nullptr) {
+    auto nbf = seconds_claim(p, "nbf");
+    if (!nbf) return std::unexpected(nbf.error());
+    if (*nbf > rules.now + skew) return std::unexpected("the token is not valid yet (nbf)");
+    c.nbf = *nbf;
+  }
   c.exp = *exp;
   c.iat = *iat;
   const std::string* jti = p.string_at("jti");
-  if (jti == nullptr || jti->empty() || jti->size() > 256) return std::unexpected("no usable jti");
+  if (jti == nullptr || jti->empty() || jti->size() > 256 || has_control(*jti))
+    return std::unexpected("no usable jti");
   c.jti = *jti;
   if (const Json* tenant = p.find("tenant")) {
-    if (!tenant->is_string()) return std::unexpected("tenant is not a string");
+    // The tenant reaches the audit trail: no control characters.
+    if (!tenant->is_string() || has_control(*tenant->as_string()))
+      return std::unexpected("tenant is not a printable string");
     c.tenant = *tenant->as_string();
   }
   return c;

@@ -8,8 +8,9 @@
 //                       the token's alg. RS and ES go through cpp-jwt's error_code decode
 //                       with exactly that algorithm; PS (which cpp-jwt 1.4 lacks) through
 //                       OpenSSL's RSA-PSS. cpp-jwt never sees the claims we check.
-//   check_claims()      iss, sub, aud (a string or an array holding the exact endpoint URL),
-//                       exp and iat with a skew, a maximum lifetime, jti present.
+//   check_claims()      iss, aud (a string or an array holding the exact endpoint URL),
+//                       exp and iat with a skew, a maximum lifetime, jti present; nbf honoured
+//                       when present; sub recorded when present (not a CDS Hooks 2.0 claim).
 // Messages are for the log: they never contain the token or a claim value except iss/kid.
 // Pure; thread-safe.
 #pragma once
@@ -17,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +41,7 @@ struct ParsedJwt {
 struct Claims {
   std::string iss, sub, jti, tenant;
   std::int64_t iat = 0, exp = 0;
+  std::optional<std::int64_t> nbf;
 };
 
 struct ClaimRules {

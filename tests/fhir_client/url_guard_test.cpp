@@ -86,6 +86,32 @@ TEST(UrlGuard, LoopbackAddressesOnlyWhenAllowed) {
   }
 }
 
+// Issue 13 item 11 (SEC-95): IPv6 transition forms carry an IPv4 address and may reach it;
+// they are refused when that address is loopback or otherwise refused, and configured IPv4
+// networks cover them too.
+TEST(UrlGuard, Ipv6TransitionFormsOfRefusedIpv4AreRefused) {
+  for (bool loopback : {false, true}) {
+    const OriginPolicy p = policy_for({"https://ehr.example.org"}, loopback);
+    for (const char* a : {"::127.0.0.1", "::7f00:1", "64:ff9b::7f00:1", "64:ff9b::127.0.0.1",
+                          "64:ff9b:1::7f00:1", "2002:7f00:1::", "2002:7f00:1::1",
+                          "2001:0:4136:e378:8000:63bf:80ff:fffe",  // Teredo, client 127.0.0.1
+                          "::169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::",
+                          "::0.0.0.0", "2002:0:0::", "::224.0.0.1"})
+      EXPECT_FALSE(is_address_allowed(ip::make_address(a), p)) << a << " loopback=" << loopback;
+  }
+  const OriginPolicy p = policy_for({"https://ehr.example.org"});
+  // Public IPv4 behind a transition prefix, and IPv6's own :: and ::1 rules, are unchanged.
+  for (const char* a : {"64:ff9b::808:808", "2002:808:808::1", "2001:db8::1", "2606:4700::1111"})
+    EXPECT_TRUE(is_address_allowed(ip::make_address(a), p)) << a;
+  EXPECT_FALSE(is_address_allowed(ip::make_address("::"), p));
+  EXPECT_FALSE(is_address_allowed(ip::make_address("::1"), p));
+  OriginPolicy nets = policy_for({"https://ehr.example.org"});
+  nets.forbidden.push_back(*parse_network("10.0.0.0/8"));
+  for (const char* a : {"::10.1.2.3", "64:ff9b::a01:203", "2002:a01:203::",
+                        "2001:0:4136:e378:8000:63bf:f5fe:fdfc"})  // Teredo, client 10.1.2.3
+    EXPECT_FALSE(is_address_allowed(ip::make_address(a), nets)) << a;
+}
+
 TEST(UrlGuard, ConfiguredNetworksAreRefused) {
   OriginPolicy p = policy_for({"https://ehr.example.org"});
   p.forbidden.push_back(*parse_network("10.0.0.0/8"));

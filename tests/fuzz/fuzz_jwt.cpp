@@ -11,8 +11,10 @@
 //    as sent; each part's strict base64url decoding encodes back to the same text;
 //  - verify_signature succeeds only with a key that allows the token's alg, and no longer
 //    once a byte of the signature is changed;
-//  - check_claims accepts only a token with sub and jti, the endpoint in aud, exp after now
-//    (less the skew), iat not in the future, and a lifetime within the maximum;
+//  - check_claims accepts only a token with a jti, the endpoint in aud, exp after now
+//    (less the skew), iat and nbf not in the future, and a lifetime within the maximum; sub
+//    is optional (not a CDS Hooks 2.0 claim), and no accepted sub, jti or tenant holds a
+//    control character;
 //  - parse_jwks keeps only RSA/EC keys with key material and PEM, none of which allows none
 //    or an HMAC algorithm, and an EC key allows only its own curve's ES algorithm.
 #include <chrono>
@@ -85,7 +87,13 @@ void check_claims(const auth::ParsedJwt& jwt) {
     return;
   }
   const std::int64_t skew = rules.skew.count();
-  FUZZ_CHECK(!claims->sub.empty());
+  auto printable = [](const std::string& t) {
+    for (char c : t)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+    return true;
+  };
+  FUZZ_CHECK(printable(claims->sub) && printable(claims->jti) && printable(claims->tenant));
+  FUZZ_CHECK(!claims->nbf || *claims->nbf <= kNow + skew);
   FUZZ_CHECK(!claims->jti.empty() && claims->jti.size() <= 256);
   FUZZ_CHECK(claims->iss == jwt.iss);
   FUZZ_CHECK(claims->exp > kNow - skew);

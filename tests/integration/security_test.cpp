@@ -283,8 +283,9 @@ const JwtAttack kJwtAttacks[] = {
     {"IssuedInTheFuture", Forge::kIssuedInTheFuture, "the token was issued in the future"},
     {"LifetimeTooLong", Forge::kLifetimeTooLong, "the token lives longer than allowed"},
     {"NoJti", Forge::kNoJti, "no usable jti"},
-    {"JkuNotAllowListed", Forge::kJkuNotAllowListed,
-     "jku is not on the client's allow-list (nothing fetched)"},
+    // Issue 13: a jku off the allow-list is ignored (never fetched); the configured key decides,
+    // so the attacker's key behind it fails the signature.
+    {"JkuNotAllowListed", Forge::kJkuNotAllowListed, "the signature does not verify"},
     {"NotBearer", Forge::kNotBearer, "no Bearer token"},
     {"TokenInTheQueryString", Forge::kTokenInTheQueryString, "no Bearer token"},
     {"NoToken", Forge::kNoToken, "no Bearer token"},
@@ -388,7 +389,7 @@ TEST_P(JwtOverTheWire, IsRefusedWith401) {
       Json h = header();
       h.set("jku", Json::string("https://127.0.0.1:" + jku_listener_->port_text() +
                                 "/attacker-jwks.json"));
-      jwt = ehr_key_->sign(h, claims(), "ES256");
+      jwt = attacker_key_->sign(h, claims(), "ES256");
       break;
     }
     case Forge::kNotBearer:
@@ -443,14 +444,21 @@ TEST_F(SecurityProduction, KeysAreBoundToTheirIssuer) {
 TEST_F(SecurityProduction, AJkuNotOnTheAllowListIsNeverFetched) {
   Json evil = header();
   evil.set("jku", Json::string("https://127.0.0.1:" + jku_listener_->port_text() + "/evil.json"));
+  // Issue 13: ignored, not a reason to refuse a token whose kid is configured.
   auto r = call(ehr_key_->sign(evil, claims(), "ES256"));
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(r->status, 200) << r->body;
   Json remote = header();
   remote.set("jku", Json::string("https://evil.example/jwks.json"));
   auto r2 = call(ehr_key_->sign(remote, claims(), "ES256"));
   ASSERT_TRUE(r2);
-  EXPECT_EQ(r2->status, 401);
+  EXPECT_EQ(r2->status, 200) << r2->body;
+  // The attacker's key under an unknown kid behind such a jku: refused, nothing fetched.
+  Json unknown = header("attacker-1");
+  unknown.set("jku", Json::string("https://127.0.0.1:" + jku_listener_->port_text() + "/evil.json"));
+  auto r4 = call(attacker_key_->sign(unknown, claims(), "ES256"));
+  ASSERT_TRUE(r4);
+  EXPECT_EQ(r4->status, 401);
   EXPECT_EQ(jku_listener_->connections(), 0) << "a jku off the allow-list was fetched";
   // The control: the allow-listed jku on the same listener is fetched (it serves no JWKS, so
   // the token is still refused).
@@ -863,17 +871,17 @@ TEST(Slowloris, ABodyTrickledByteByByteIsCutAtTheReadDeadline) {
 TEST(HostileInput, HostileJsonIs400WithoutEchoOnTheRealBinary) {
   ServerProcess server;
   ASSERT_TRUE(server.running()) << server.log();
-  std::string deep = R"({"hook":"patient-view","hookInstance":"x","context":)";
+  std::string deep = R"({"hook":"patient-view","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10","context":)";
   for (int i = 0; i < 70; ++i) deep += "[";
   struct Case {
     const char* name;
     std::string body;
   };
   const std::vector<Case> cases{
-      {"duplicate key", R"({"hook":"patient-view","hook":"ECHO-dup","hookInstance":"x"})"},
-      {"invalid UTF-8", "{\"hook\":\"ECHO-\xff\xfe\",\"hookInstance\":\"x\"}"},
-      {"lone surrogate", R"({"hook":"ECHO-\ud800","hookInstance":"x"})"},
-      {"NUL byte", std::string("{\"hook\":\"ECHO-") + '\0' + "\",\"hookInstance\":\"x\"}"},
+      {"duplicate key", R"({"hook":"patient-view","hook":"ECHO-dup","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10"})"},
+      {"invalid UTF-8", "{\"hook\":\"ECHO-\xff\xfe\",\"hookInstance\":\"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10\"}"},
+      {"lone surrogate", R"({"hook":"ECHO-\ud800","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10"})"},
+      {"NUL byte", std::string("{\"hook\":\"ECHO-") + '\0' + "\",\"hookInstance\":\"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10\"}"},
       {"trailing garbage", R"({"hook":"patient-view"} ECHO-trailing)"},
       {"comment", R"({"hook":"patient-view" /* ECHO-comment */})"},
       {"NaN", R"({"hook":"patient-view","n":NaN,"x":"ECHO-nan"})"},

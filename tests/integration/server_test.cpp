@@ -84,7 +84,7 @@ TEST_F(ServerTest, ErrorsHaveTheRightStatusAndAHelpfulJsonBody) {
            {"POST", "/cds-services/ibd-patient-view",
             "{\"hook\": \"patient-view\",\n \"context\": }", "application/json", 400, "line 2"},
            {"POST", "/cds-services/ibd-patient-view",
-            R"({"hook":"patient-view","hookInstance":"x"})", "application/json", 400,
+            R"({"hook":"patient-view","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10"})", "application/json", 400,
             "context is required"},
            {"POST", "/cds-services/ibd-patient-view", "", "application/json", 400,
             "malformed JSON"},
@@ -170,18 +170,18 @@ TEST_F(ServerTest, LogsHoldNeitherTokensNorPatientIds) {
   // A request that fails validation must not leak either.
   auto bad =
       http(port(), "POST", "/cds-services/ibd-patient-view?patient=pat-cd-001",
-           R"({"hook":"patient-view","hookInstance":"x","context":{"patientId":"pat-cd-001"}})");
+           R"({"hook":"patient-view","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10","context":{"patientId":"pat-cd-001"}})");
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(bad->body.find("pat-cd-001"), std::string::npos);
   // Hostile input on the paths that describe the input back: a hook mismatch, a prefetch key.
   auto hostile = http(port(), "POST", "/cds-services/ibd-patient-view",
-                      R"({"hook":"pat-cd-001\nFORGED","hookInstance":"x","context":{}})");
+                      R"({"hook":"pat-cd-001\nFORGED","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10","context":{}})");
   ASSERT_TRUE(hostile);
   EXPECT_EQ(hostile->status, 400);
   auto hostile_key = http(
       port(), "POST", "/cds-services/ibd-patient-view",
-      R"({"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p1"},"prefetch":{"pat-cd-001":7}})");
+      R"({"hook":"patient-view","hookInstance":"3f0c2a55-7d1e-4b8a-9c61-0a2b4c6d8e10","context":{"userId":"Practitioner/1","patientId":"p1"},"prefetch":{"pat-cd-001":7}})");
   ASSERT_TRUE(hostile_key);
   EXPECT_EQ(hostile_key->status, 412);  // the undeclared key is ignored; no Patient
   EXPECT_EQ(hostile_key->body.find("pat-cd-001"), std::string::npos);

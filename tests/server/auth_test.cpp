@@ -166,7 +166,7 @@ TEST(Jwt, ClaimsAreCheckedHere) {
   EXPECT_FALSE(verify(sign(payload(now_s() + 600, 240)), jwks));   // issued in the future
   EXPECT_TRUE(verify(sign(payload(now_s() + 30, 240)), jwks));     // within the skew
   EXPECT_FALSE(verify(sign(payload(now_s(), 3600)), jwks));        // lives too long
-  for (const char* claim : {"iss", "sub", "exp", "iat", "jti"}) {
+  for (const char* claim : {"iss", "exp", "iat", "jti"}) {
     Json p = payload();
     p.erase(claim);
     EXPECT_FALSE(verify(sign(p), jwks)) << claim;
@@ -174,6 +174,44 @@ TEST(Jwt, ClaimsAreCheckedHere) {
   Json string_exp = payload();
   string_exp.set("exp", Json::string("tomorrow"));
   EXPECT_FALSE(verify(sign(string_exp), jwks));
+}
+
+// Issue 13 item 1: `sub` is not a CDS Hooks 2.0 claim; nbf is honoured when present.
+TEST(Jwt, SubIsOptionalAndRecordedAndNbfIsHonoured) {
+  const Json jwks = testing::jwks_of({ec("P-384").jwk("k1", "ES384")});
+  auto sign = [](const Json& p) { return ec("P-384").sign(header("ES384"), p, "ES384"); };
+  Json no_sub = payload();
+  no_sub.erase("sub");
+  auto without = verify(sign(no_sub), jwks);
+  ASSERT_TRUE(without) << without.error();
+  EXPECT_EQ(without->sub, "");
+  auto with = verify(sign(payload()), jwks);
+  ASSERT_TRUE(with) << with.error();
+  EXPECT_EQ(with->sub, "client-1");
+  Json number_sub = payload();
+  number_sub.set("sub", Json::number(std::int64_t{7}));
+  EXPECT_FALSE(verify(sign(number_sub), jwks));
+  // nbf: in the past or within the skew is fine; beyond the skew is refused.
+  Json past = payload();
+  past.set("nbf", Json::number(now_s() - 10));
+  EXPECT_TRUE(verify(sign(past), jwks));
+  Json near = payload();
+  near.set("nbf", Json::number(now_s() + 30));
+  EXPECT_TRUE(verify(sign(near), jwks));
+  Json future = payload();
+  future.set("nbf", Json::number(now_s() + 200));
+  auto refused = verify(sign(future), jwks);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("nbf"), std::string::npos) << refused.error();
+  Json text_nbf = payload();
+  text_nbf.set("nbf", Json::string("soon"));
+  EXPECT_FALSE(verify(sign(text_nbf), jwks));
+  // Claims that reach the audit trail or the log carry no control characters (SEC-96).
+  for (const char* claim : {"tenant", "sub", "jti"}) {
+    Json p = payload();
+    p.set(claim, Json::string("t1\nFORGED"));
+    EXPECT_FALSE(verify(sign(p), jwks)) << claim;
+  }
 }
 
 TEST(Jwk, UnusableKeysAreSkippedWithAReason) {
@@ -267,13 +305,35 @@ TEST(Authenticator, RefusalsAre401WithoutAReason) {
   other_iss.set("iss", Json::string("https://evil.example"));
   expect_401(ec("P-256").sign(header("ES256"), other_iss, "ES256"), "unknown issuer");
   expect_401(ec("P-256").sign(header("ES256", "k9"), tenant_payload(), "ES256"), "unknown kid");
+  // A jku off the allow-list is ignored (issue 13): the configured key k1 decides, so another
+  // key behind it fails, and an unknown kid is not looked up there.
+  static const TestKey attacker = TestKey::generate("EC", "P-256");
   Json jku = header("ES256");
   jku.set("jku", Json::string("https://evil.example/jwks"));
-  expect_401(ec("P-256").sign(jku, tenant_payload(), "ES256"), "jku not allowed");
+  expect_401(attacker.sign(jku, tenant_payload(), "ES256"), "jku not allowed, other key");
+  Json jku_kid = header("ES256", "k9");
+  jku_kid.set("jku", Json::string("https://evil.example/jwks"));
+  expect_401(attacker.sign(jku_kid, tenant_payload(), "ES256"), "jku not allowed, unknown kid");
   // The token for one endpoint is not good for another.
   auto r = authenticate(*a, ec("P-256").sign(header("ES256"), tenant_payload(), "ES256"),
                         "/cds-services");
   EXPECT_FALSE(r);
+}
+
+// Issue 13 item 2: a jku that is not on the allow-list is not a reason to refuse a token whose
+// kid is configured; the caller's sub is recorded when sent.
+TEST(Authenticator, AJkuOffTheAllowListIsIgnoredForAConfiguredKid) {
+  auto a = make_authenticator();
+  Json jku = header("ES256");
+  jku.set("jku", Json::string("https://evil.example/jwks"));
+  auto caller = authenticate(*a, ec("P-256").sign(jku, tenant_payload(), "ES256"));
+  ASSERT_TRUE(caller) << caller.error().body;
+  EXPECT_EQ(caller->sub, "client-1");
+  Json no_sub = tenant_payload();
+  no_sub.erase("sub");
+  auto anonymous = authenticate(*a, ec("P-256").sign(header("ES256"), no_sub, "ES256"));
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->sub, "");
 }
 
 TEST(Authenticator, AWrongTenantIs403) {
